@@ -1,0 +1,113 @@
+"""PostgreSQL access: one connection pool per process, and schema migrations from plain SQL files.
+
+Each service owns one schema. Migrations are `NNN_name.sql` files applied in order inside the
+service's schema (search_path), each in its own transaction, and recorded in
+`<schema>.schema_migrations` with a checksum so an edited, already-applied file is caught.
+The event backbone's own tables come first from `shared/backbone/migrations`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+BACKBONE_MIGRATIONS = Path(__file__).parent / "backbone" / "migrations"
+
+
+def create_pool(url: str, max_size: int = 8, name: str = "actnow") -> ConnectionPool:
+    # open=True connects in the background: a service starts even while the database is down,
+    # and /readyz says so until it comes back
+    return ConnectionPool(url, min_size=1, max_size=max_size, open=True, name=name, timeout=5.0)
+
+
+class MigrationError(RuntimeError):
+    """A migration failed or an applied migration file was changed afterwards."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def migrations_in(*folders: Path) -> list[Migration]:
+    found: list[Migration] = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        prefix = folder.parent.name
+        found += [
+            Migration(f"{prefix}/{path.name}", path.read_text())
+            for path in sorted(folder.glob("*.sql"))
+        ]
+    return found
+
+
+def migrate(url: str, schema: str, migrations: Iterable[Migration]) -> list[str]:
+    """Applies the migrations not yet recorded in schema; returns the names applied now."""
+    applied_now: list[str] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        # concurrent migrators (several workers or nodes starting at once) take turns
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"migrate:{schema}",))
+        try:
+            ident = sql.Identifier(schema)
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {}.schema_migrations ("
+                    " name text PRIMARY KEY, checksum text NOT NULL,"
+                    " applied_at timestamptz NOT NULL DEFAULT now())"
+                ).format(ident)
+            )
+            done = dict(
+                conn.execute(
+                    sql.SQL("SELECT name, checksum FROM {}.schema_migrations").format(ident)
+                ).fetchall()
+            )
+            for migration in migrations:
+                if migration.name in done:
+                    if done[migration.name] != migration.checksum:
+                        raise MigrationError(
+                            f"migration {migration.name} in schema {schema} was changed after it "
+                            "was applied; add a new migration instead"
+                        )
+                    continue
+                _apply(conn, schema, migration)
+                applied_now.append(migration.name)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"migrate:{schema}",))
+    return applied_now
+
+
+def _apply(conn: psycopg.Connection, schema: str, migration: Migration) -> None:
+    ident = sql.Identifier(schema)
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(ident))
+            conn.execute(migration.sql.encode())
+            conn.execute(
+                sql.SQL("INSERT INTO {}.schema_migrations (name, checksum) VALUES (%s, %s)").format(
+                    ident
+                ),
+                (migration.name, migration.checksum),
+            )
+    except psycopg.Error as exc:
+        raise MigrationError(
+            f"migration {migration.name} failed in schema {schema}: {exc}"
+        ) from exc
+
+
+def service_migrations(service: str) -> list[Migration]:
+    """The backbone's tables first, then the service's own `services/<name>/migrations`."""
+    own = Path(__file__).resolve().parents[1] / "services" / service / "migrations"
+    return migrations_in(BACKBONE_MIGRATIONS, own)

@@ -1,0 +1,104 @@
+"""The one settings object every service and tool reads, parsed from environment variables once.
+
+A missing or malformed variable fails at start with a message that names it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from psycopg.conninfo import make_conninfo
+
+SERVICE_NAMES = ("identity", "intake", "indicators", "reporting")
+# ISO 3166-1 alpha-2 of the five partner countries plus Kosovo's user-assigned XK, or the hub
+NODE_PATTERN = re.compile(r"^(al|ba|me|mk|rs|xk|hub)$")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    node: str
+    database_url: str
+    kafka_bootstrap: str
+    log_level: str = "INFO"
+    db_pool_max: int = 8
+    state_dir: Path = Path(".local")
+    checkpoint_key_file: Path = Path(".local/keys/checkpoint.key")
+
+    @property
+    def origin(self) -> str:
+        """Names this service's log in events, topics and checkpoints: `<node>.<service>`."""
+        return f"{self.node}.{self.service}"
+
+    @property
+    def schema(self) -> str:
+        """Each service keeps its tables in its own PostgreSQL schema, named after it."""
+        return self.service
+
+    @classmethod
+    def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        if service not in SERVICE_NAMES:
+            raise SettingsError(f"unknown service {service!r}; expected one of {SERVICE_NAMES}")
+        node = env.get("ACTNOW_NODE", "mk").lower()
+        if not NODE_PATTERN.match(node):
+            raise SettingsError(
+                f"ACTNOW_NODE={node!r} is not a node: use al, ba, me, mk, rs, xk or hub"
+            )
+        state_dir = Path(env.get("ACTNOW_STATE_DIR", ".local"))
+        return cls(
+            service=service,
+            node=node,
+            database_url=database_url_from_env(env),
+            kafka_bootstrap=_required(env, "KAFKA_BOOTSTRAP"),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            db_pool_max=_integer(env, "DB_POOL_MAX", 8),
+            state_dir=state_dir,
+            checkpoint_key_file=Path(
+                env.get("CHECKPOINT_KEY_FILE", str(state_dir / "keys" / f"{node}.{service}.key"))
+            ),
+        )
+
+
+def database_url_from_env(env: Mapping[str, str]) -> str:
+    """DATABASE_URL, with the password read from DATABASE_PASSWORD_FILE when that is set
+    (container secrets are files; a password never needs to stand in the environment)."""
+    url = _required(env, "DATABASE_URL")
+    password_file = env.get("DATABASE_PASSWORD_FILE")
+    if not password_file:
+        return url
+    try:
+        password = Path(password_file).read_text().strip()
+    except OSError as exc:
+        raise SettingsError(
+            f"environment variable DATABASE_PASSWORD_FILE={password_file!r} cannot be read: {exc}"
+        ) from exc
+    return make_conninfo(url, password=password)
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"environment variable {name} is required but not set")
+    return value
+
+
+def _integer(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"environment variable {name}={raw!r} is not a whole number") from exc
+    if value < 1:
+        raise SettingsError(f"environment variable {name}={raw!r} must be at least 1")
+    return value

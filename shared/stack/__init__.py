@@ -1,0 +1,1 @@
+"""The local stack without Docker: PostgreSQL, Kafka and the four services as plain processes."""

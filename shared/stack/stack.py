@@ -1,0 +1,254 @@
+"""`actnow stack up|status|down`: PostgreSQL, Kafka and the four services on fixed ports.
+
+Everything the stack starts is recorded by PID under `<state>/run`, logs go to `<state>/logs`,
+and `<state>/stack.env` tells tests and tools where to connect. A second `up` reuses what runs;
+`down` stops exactly what `up` started.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.db import migrate, service_migrations
+from shared.settings import SERVICE_NAMES, SettingsError
+from shared.stack.kafka import LocalKafka
+from shared.stack.postgres import LocalPostgres
+from shared.stack.processes import (
+    StackError,
+    pid_alive,
+    port_open,
+    read_pid,
+    stop_process_group,
+    tail,
+    wait_until,
+    write_pid,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_PORTS = {
+    "postgres": 55432,
+    "kafka": 59092,
+    "kafka_controller": 59093,
+    "identity": 8101,
+    "intake": 8102,
+    "indicators": 8103,
+    "reporting": 8104,
+}
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    state_dir: Path
+    node: str = "mk"
+    ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    gunicorn_workers: int = 2
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StackConfig:
+        env = os.environ if env is None else env
+        ports = {}
+        for name, default in DEFAULT_PORTS.items():
+            var = f"ACTNOW_{name.upper()}_PORT"
+            raw = env.get(var, str(default))
+            if not raw.isdigit() or not 0 < int(raw) < 65536:
+                raise SettingsError(f"environment variable {var}={raw!r} is not a port number")
+            ports[name] = int(raw)
+        state = Path(env.get("ACTNOW_STATE_DIR", str(ROOT / ".local"))).resolve()
+        workers = env.get("GUNICORN_WORKERS", "2")
+        return cls(
+            state_dir=state,
+            node=env.get("ACTNOW_NODE", "mk").lower(),
+            ports=ports,
+            gunicorn_workers=int(workers) if workers.isdigit() else 2,
+        )
+
+    @property
+    def logs(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def run(self) -> Path:
+        return self.state_dir / "run"
+
+    @property
+    def env_file(self) -> Path:
+        return self.state_dir / "stack.env"
+
+    def service_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    running: bool
+    pid: int | None
+    port: int
+    address: str
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        pg_dir = Path(os.environ.get("ACTNOW_PG_DIR", str(config.state_dir / "pg")))
+        self.postgres = LocalPostgres(
+            pg_dir, config.ports["postgres"], config.logs / "postgres.log"
+        )
+        self.kafka = LocalKafka(
+            config.state_dir / "kafka",
+            config.ports["kafka"],
+            config.ports["kafka_controller"],
+            log_file=config.logs / "kafka.log",
+        )
+
+    # --- up -------------------------------------------------------------------------------
+    def up(self, echo: Callable[[str], None] = print) -> None:
+        self.config.logs.mkdir(parents=True, exist_ok=True)
+        self.config.run.mkdir(parents=True, exist_ok=True)
+        for name, server in (("PostgreSQL", self.postgres), ("Kafka", self.kafka)):
+            state = "running" if server.running() else "starting"
+            echo(f"{name:<11} {state} on port {server.port}")
+            server.start()
+        for service in SERVICE_NAMES:
+            applied = migrate(self.postgres.url(), service, service_migrations(service))
+            if applied:
+                echo(f"migrated    {service}: {', '.join(applied)}")
+        self.write_env()
+        for service in SERVICE_NAMES:
+            state = "running" if self._service_pid(service) else "starting"
+            echo(f"{service:<11} {state} on {self.config.service_url(service)}")
+            self.start_service(service)
+
+    def environment(self) -> dict[str, str]:
+        env = {
+            "DATABASE_URL": self.postgres.url(),
+            "KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+            "ACTNOW_NODE": self.config.node,
+            "ACTNOW_STATE_DIR": str(self.config.state_dir),
+        }
+        env.update({f"{s.upper()}_URL": self.config.service_url(s) for s in SERVICE_NAMES})
+        return env
+
+    def write_env(self) -> None:
+        lines = [f"{key}={value}" for key, value in self.environment().items()]
+        self.config.env_file.write_text("\n".join(lines) + "\n")
+
+    def start_service(self, service: str, timeout: float = 60.0) -> None:
+        if self._service_pid(service):
+            return
+        port = self.config.ports[service]
+        if port_open(port):
+            raise StackError(
+                f"Port {port} for the {service} service is already taken by another program; "
+                f"stop it or choose another port (ACTNOW_{service.upper()}_PORT)."
+            )
+        log_file = self.config.logs / f"{service}.log"
+        metrics_dir = self.config.run / "prometheus" / service
+        env = {
+            **os.environ,
+            **self.environment(),
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": str(self.config.gunicorn_workers),
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        }
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        with open(log_file, "ab") as log:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-c",
+                    str(ROOT / "deploy" / "gunicorn.conf.py"),
+                    f"services.{service}.wsgi:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        write_pid(self._pid_file(service), proc.pid)
+        url = f"{self.config.service_url(service)}/readyz"
+        if not wait_until(lambda: proc.poll() is not None or _answers_ok(url), timeout, 0.3) or (
+            proc.poll() is not None
+        ):
+            stop_process_group(proc.pid)
+            self._pid_file(service).unlink(missing_ok=True)
+            raise StackError(
+                f"The {service} service did not become ready; see {log_file}:\n{tail(log_file, 20)}"
+            )
+
+    # --- status and down ------------------------------------------------------------------
+    def status(self) -> list[ComponentStatus]:
+        rows = [
+            ComponentStatus(
+                "postgres",
+                self.postgres.running(),
+                self.postgres.pid,
+                self.postgres.port,
+                self.postgres.url(),
+            ),
+            ComponentStatus(
+                "kafka", self.kafka.running(), self.kafka.pid, self.kafka.port, self.kafka.bootstrap
+            ),
+        ]
+        for service in SERVICE_NAMES:
+            pid = self._service_pid(service)
+            port = self.config.ports[service]
+            rows.append(
+                ComponentStatus(
+                    service,
+                    bool(pid) and port_open(port),
+                    pid,
+                    port,
+                    self.config.service_url(service),
+                )
+            )
+        return rows
+
+    def down(self, echo: Callable[[str], None] = print) -> None:
+        for service in reversed(SERVICE_NAMES):
+            pid = self._service_pid(service)
+            if pid:
+                echo(f"stopping {service} (pid {pid})")
+                stop_process_group(pid)
+            self._pid_file(service).unlink(missing_ok=True)
+        if self.kafka.pid:
+            echo(f"stopping kafka (pid {self.kafka.pid})")
+            self.kafka.stop()
+        if self.postgres.pid:
+            echo(f"stopping postgres (pid {self.postgres.pid})")
+            self.postgres.stop()
+
+    def _pid_file(self, service: str) -> Path:
+        return self.config.run / f"{service}.pid"
+
+    def _service_pid(self, service: str) -> int | None:
+        pid = read_pid(self._pid_file(service))
+        return pid if pid_alive(pid) else None
+
+
+def _answers_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def read_stack_env(path: Path) -> dict[str, str]:
+    """Parses a stack.env file (KEY=value lines)."""
+    env: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() and not key.startswith("#"):
+            env[key.strip()] = value.strip()
+    return env

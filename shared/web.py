@@ -1,0 +1,196 @@
+"""The web shell every service is built in: Flask + flask-smorest (OpenAPI from the marshmallow
+schemas), problem+json errors, /healthz, /readyz, /metrics and /openapi.json."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from flask_smorest import Api, Blueprint
+from psycopg_pool import ConnectionPool
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from shared import metrics
+from shared.db import create_pool
+from shared.errors import PROBLEM_JSON, Problem, problem_body
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ReadinessCheck = Callable[[], None]  # raises (any exception) when not ready
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api with every HTTP error answered as RFC 9457 problem details."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or _flatten_webargs(data.get("messages"))
+        status = error.code or 500
+        detail = data.get("message") or error.description or error.name
+        if status == 422 and errors:
+            detail = "The request has invalid fields: " + ", ".join(sorted(errors)) + "."
+        return problem_response(
+            problem_body(status, error.name, str(detail), _slug(error.name), errors, request.path),
+            status,
+            data.get("headers"),
+        )
+
+
+def _flatten_webargs(messages: dict[str, Any] | None) -> dict[str, Any]:
+    """webargs nests messages by location ({"json": {"field": [...]}}); clients want the field."""
+    if not messages:
+        return {}
+    flat: dict[str, Any] = {}
+    for location, fields in messages.items():
+        if not isinstance(fields, dict):
+            flat[location] = fields
+            continue
+        for name, msgs in fields.items():
+            flat[name if location == "json" else f"{location}.{name}"] = msgs
+    return flat
+
+
+def _slug(name: str) -> str:
+    return name.lower().replace(" ", "-").replace("'", "")
+
+
+def problem_response(
+    body: dict[str, Any], status: int, headers: dict[str, str] | None = None
+) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def kafka_reachable(bootstrap: str, timeout: float = 1.0) -> ReadinessCheck:
+    def check() -> None:
+        for server in bootstrap.split(","):
+            host, _, port = server.strip().rpartition(":")
+            with socket.create_connection((host, int(port)), timeout=timeout):
+                return
+
+    return check
+
+
+def database_reachable(pool: ConnectionPool) -> ReadinessCheck:
+    def check() -> None:
+        with pool.connection(timeout=2.0) as conn:
+            conn.execute("SELECT 1")
+
+    return check
+
+
+def create_service_app(
+    settings: Settings,
+    title: str,
+    blueprints: Iterable[Blueprint] = (),
+    readiness: dict[str, ReadinessCheck] | None = None,
+) -> Flask:
+    """Builds the Flask app of one service; each service's create_app calls this."""
+    app = Flask(f"services.{settings.service}")
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["actnow.settings"] = settings
+    pool = create_pool(settings.database_url, settings.db_pool_max, name=settings.service)
+    app.extensions["actnow.db"] = pool
+    checks: dict[str, ReadinessCheck] = {
+        "database": database_reachable(pool),
+        "kafka": kafka_reachable(settings.kafka_bootstrap),
+        **(readiness or {}),
+    }
+    api = ProblemApi(app)
+    api.register_blueprint(_operations_blueprint(settings, checks))
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    _install_error_handlers(app)
+    _install_request_metrics(app, settings.service)
+    return app
+
+
+def _operations_blueprint(settings: Settings, checks: dict[str, ReadinessCheck]) -> Blueprint:
+    ops = Blueprint("operations", __name__, description="Liveness, readiness and metrics")
+
+    @ops.route("/healthz")
+    @ops.doc(summary="The process is alive")
+    def healthz() -> Response:
+        return jsonify(status="ok", service=settings.service, origin=settings.origin)
+
+    @ops.route("/readyz")
+    @ops.doc(summary="Database, Kafka and background workers are reachable and healthy")
+    def readyz() -> Response:
+        results: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                check()
+                results[name] = "ok"
+            except Exception as exc:  # a failing dependency is an answer here, not an error
+                results[name] = f"failing: {type(exc).__name__}: {exc}"[:300]
+        ready = all(value == "ok" for value in results.values())
+        response = jsonify(status="ready" if ready else "not ready", checks=results)
+        response.status_code = 200 if ready else 503
+        return response
+
+    @ops.route("/metrics")
+    @ops.doc(summary="Prometheus metrics of every worker process")
+    def prometheus_metrics() -> Response:
+        body, content_type = metrics.render_metrics()
+        return Response(body, content_type=content_type)
+
+    return ops
+
+
+def _install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def handle_problem(problem: Problem) -> Response:
+        return problem_response(problem.to_dict(request.path), problem.status)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):
+            raise exc
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        error = InternalServerError()
+        return problem_response(
+            problem_body(
+                500,
+                error.name,
+                "An unexpected error occurred; it has been logged.",
+                "internal",
+                None,
+                request.path,
+            ),
+            500,
+        )
+
+
+def _install_request_metrics(app: Flask, service: str) -> None:
+    @app.before_request
+    def start_timer() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def observe(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.HTTP_REQUESTS.labels(
+            service, request.method, route, str(response.status_code)
+        ).inc()
+        started = g.pop("request_started", None)
+        if started is not None:
+            metrics.HTTP_LATENCY.labels(service, request.method, route).observe(
+                time.perf_counter() - started
+            )
+        return response

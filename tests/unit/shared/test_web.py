@@ -1,0 +1,118 @@
+"""The web shell: one problem+json error shape, and readiness that tells the truth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from shared.errors import Conflict
+from shared.settings import Settings
+from shared.web import create_service_app
+
+# nothing listens on port 9: the database and Kafka are unreachable in unit tests
+UNREACHABLE = Settings(
+    service="intake",
+    node="mk",
+    database_url="postgresql://nobody@127.0.0.1:9/none?connect_timeout=1",
+    kafka_bootstrap="127.0.0.1:9",
+)
+
+
+class GreetingSchema(Schema):
+    name = fields.String(required=True)
+    age = fields.Integer()
+
+
+def _example_blueprint() -> Blueprint:
+    blp = Blueprint("example", __name__, url_prefix="/api/v1/example")
+
+    @blp.route("/greetings", methods=["POST"])
+    @blp.arguments(GreetingSchema)
+    def greet(body: dict) -> dict:
+        return {"hello": body["name"]}
+
+    @blp.route("/conflict")
+    def conflict() -> None:
+        raise Conflict("stream case-1 is at version 3, not 2", {"If-Match": ["stale"]})
+
+    @blp.route("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    return blp
+
+
+@pytest.fixture
+def app() -> Iterator[Flask]:
+    app = create_service_app(UNREACHABLE, "test", [_example_blueprint()])
+    yield app
+    app.extensions["actnow.db"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def test_an_invalid_body_names_each_bad_field(client: FlaskClient) -> None:
+    response = client.post("/api/v1/example/greetings", json={"age": "old"})
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert set(body["errors"]) == {"name", "age"}
+    assert body["detail"] == "The request has invalid fields: age, name."
+    assert body["status"] == 422 and body["instance"] == "/api/v1/example/greetings"
+
+
+def test_a_domain_problem_keeps_its_status_and_detail(client: FlaskClient) -> None:
+    response = client.get("/api/v1/example/conflict")
+    assert response.status_code == 409
+    assert response.get_json()["detail"] == "stream case-1 is at version 3, not 2"
+
+
+def test_an_unknown_path_is_a_problem_too(client: FlaskClient) -> None:
+    response = client.get("/nowhere")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+
+
+def test_an_unexpected_error_is_500_without_leaking_internals(client: FlaskClient) -> None:
+    response = client.get("/api/v1/example/boom")
+    assert response.status_code == 500
+    assert "secret" not in response.get_data(as_text=True)
+
+
+def test_healthz_answers_even_when_dependencies_are_down(client: FlaskClient) -> None:
+    assert client.get("/healthz").get_json() == {
+        "status": "ok",
+        "service": "intake",
+        "origin": "mk.intake",
+    }
+
+
+def test_readyz_is_503_and_names_each_failing_dependency(client: FlaskClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    checks = response.get_json()["checks"]
+    assert checks["database"].startswith("failing:")
+    assert checks["kafka"].startswith("failing:")
+
+
+def test_the_openapi_document_describes_the_service_endpoints(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json").get_json()
+    assert "/api/v1/example/greetings" in spec["paths"]
+    assert "/readyz" in spec["paths"]
+
+
+def test_metrics_count_answered_requests(client: FlaskClient) -> None:
+    client.get("/healthz")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert (
+        'actnow_http_requests_total{method="GET",route="/healthz",service="intake",status="200"}'
+        in text
+    )
