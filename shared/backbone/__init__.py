@@ -1,0 +1,1 @@
+"""The event backbone: event store, Merkle tamper evidence, relay to Kafka, projections."""
