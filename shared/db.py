@@ -22,8 +22,17 @@ BACKBONE_MIGRATIONS = Path(__file__).parent / "backbone" / "migrations"
 
 def create_pool(url: str, max_size: int = 8, name: str = "actnow") -> ConnectionPool:
     # open=True connects in the background: a service starts even while the database is down,
-    # and /readyz says so until it comes back
-    return ConnectionPool(url, min_size=1, max_size=max_size, open=True, name=name, timeout=5.0)
+    # and /readyz says so until it comes back. Autocommit: one statement is one round trip;
+    # code that needs several statements atomically says so with `conn.transaction()`.
+    return ConnectionPool(
+        url,
+        min_size=1,
+        max_size=max_size,
+        open=True,
+        name=name,
+        timeout=5.0,
+        kwargs={"autocommit": True},
+    )
 
 
 class MigrationError(RuntimeError):
