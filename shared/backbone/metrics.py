@@ -30,3 +30,9 @@ PROJECTION_LAG = Gauge(
 DEAD_LETTERS = Counter(
     "actnow_dead_letters_total", "Records sent to a dead-letter topic", ["projection", "reason"]
 )
+CHECKPOINT_SIZE = Gauge(
+    "actnow_checkpoint_tree_size",
+    "Tree size of the latest signed checkpoint",
+    ["origin"],
+    multiprocess_mode="livemax",
+)
