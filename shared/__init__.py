@@ -1,1 +1,1 @@
-"""What the four services share: settings, errors, the web shell, the database, the event backbone."""
+"""What the services share: settings, errors, web shell, database, event backbone, stack."""
