@@ -15,16 +15,8 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # clients (kafka-python, psycopg pools) are created in each worker after the fork
 preload_app = False
-
-
-def on_starting(server):
-    # stale samples from a previous run would be summed into this run's /metrics
-    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-        for name in os.listdir(folder):
-            if name.endswith(".db"):
-                os.remove(os.path.join(folder, name))
+# PROMETHEUS_MULTIPROC_DIR is emptied by whoever starts the service (the stack, a fresh
+# container): the service's worker process writes its samples there too.
 
 
 def child_exit(server, worker):

@@ -54,10 +54,11 @@ def stack_up() -> None:
 def stack_status() -> None:
     """Show what runs, with PIDs and ports."""
     rows = Stack(StackConfig.from_env()).status()
-    click.echo(f"{'component':<11} {'state':<8} {'pid':>7} {'port':>6}  address")
+    click.echo(f"{'component':<18} {'state':<8} {'pid':>7} {'port':>6}  address")
     for row in rows:
         state = "running" if row.running else "stopped"
-        click.echo(f"{row.name:<11} {state:<8} {row.pid or '-':>7} {row.port:>6}  {row.address}")
+        port = row.port or "-"
+        click.echo(f"{row.name:<18} {state:<8} {row.pid or '-':>7} {port:>6}  {row.address}")
     if not all(row.running for row in rows):
         sys.exit(3)
 

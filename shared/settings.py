@@ -32,6 +32,8 @@ class Settings:
     db_pool_max: int = 8
     state_dir: Path = Path(".local")
     checkpoint_key_file: Path = Path(".local/keys/checkpoint.key")
+    checkpoint_interval: float = 10.0
+    kafka_partitions: int = 3
 
     @property
     def origin(self) -> str:
@@ -65,6 +67,8 @@ class Settings:
             checkpoint_key_file=Path(
                 env.get("CHECKPOINT_KEY_FILE", str(state_dir / "keys" / f"{node}.{service}.key"))
             ),
+            checkpoint_interval=float(_integer(env, "CHECKPOINT_INTERVAL_SECONDS", 10)),
+            kafka_partitions=_integer(env, "KAFKA_PARTITIONS", 3),
         )
 
 

@@ -15,6 +15,7 @@ from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared import metrics
+from shared.backbone.worker import worker_readiness
 from shared.db import create_pool
 from shared.errors import PROBLEM_JSON, Problem, problem_body
 from shared.settings import Settings
@@ -110,6 +111,7 @@ def create_service_app(
     checks: dict[str, ReadinessCheck] = {
         "database": database_reachable(pool),
         "kafka": kafka_reachable(settings.kafka_bootstrap),
+        **worker_readiness(pool, settings.schema),
         **(readiness or {}),
     }
     api = ProblemApi(app)
@@ -130,7 +132,7 @@ def _operations_blueprint(settings: Settings, checks: dict[str, ReadinessCheck])
         return jsonify(status="ok", service=settings.service, origin=settings.origin)
 
     @ops.route("/readyz")
-    @ops.doc(summary="Database, Kafka and background workers are reachable and healthy")
+    @ops.doc(summary="Database and Kafka reachable; relay and projections reporting")
     def readyz() -> Response:
         results: dict[str, str] = {}
         for name, check in checks.items():

@@ -8,6 +8,7 @@ and `<state>/stack.env` tells tests and tools where to connect. A second `up` re
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import urllib.request
@@ -89,7 +90,7 @@ class ComponentStatus:
     name: str
     running: bool
     pid: int | None
-    port: int
+    port: int | None
     address: str
 
 
@@ -121,8 +122,8 @@ class Stack:
                 echo(f"migrated    {service}: {', '.join(applied)}")
         self.write_env()
         for service in SERVICE_NAMES:
-            state = "running" if self._service_pid(service) else "starting"
-            echo(f"{service:<11} {state} on {self.config.service_url(service)}")
+            state = "running" if self._pid(service) else "starting"
+            echo(f"{service:<11} {state} on {self.config.service_url(service)} (with its worker)")
             self.start_service(service)
 
     def environment(self) -> dict[str, str]:
@@ -140,16 +141,18 @@ class Stack:
         self.config.env_file.write_text("\n".join(lines) + "\n")
 
     def start_service(self, service: str, timeout: float = 60.0) -> None:
-        if self._service_pid(service):
-            return
+        """Starts the service's worker (relay, signer, projections) and its gunicorn, and waits
+        until /readyz answers 200, which needs the worker's relay heartbeat too."""
         port = self.config.ports[service]
-        if port_open(port):
+        if not self._pid(service) and port_open(port):
             raise StackError(
                 f"Port {port} for the {service} service is already taken by another program; "
                 f"stop it or choose another port (ACTNOW_{service.upper()}_PORT)."
             )
-        log_file = self.config.logs / f"{service}.log"
         metrics_dir = self.config.run / "prometheus" / service
+        if not self._pid(service) and not self._pid(f"{service}-worker"):
+            shutil.rmtree(metrics_dir, ignore_errors=True)  # no stale samples from a last run
+        metrics_dir.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
             **self.environment(),
@@ -157,34 +160,39 @@ class Stack:
             "GUNICORN_WORKERS": str(self.config.gunicorn_workers),
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         }
-        metrics_dir.mkdir(parents=True, exist_ok=True)
-        with open(log_file, "ab") as log:
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "-c",
-                    str(ROOT / "deploy" / "gunicorn.conf.py"),
-                    f"services.{service}.wsgi:app",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        write_pid(self._pid_file(service), proc.pid)
+        worker = self._spawn(f"{service}-worker", ["-m", f"services.{service}.worker"], env)
+        gunicorn = ["-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                    f"services.{service}.wsgi:app"]  # fmt: skip
+        web = self._spawn(service, gunicorn, env)
         url = f"{self.config.service_url(service)}/readyz"
-        if not wait_until(lambda: proc.poll() is not None or _answers_ok(url), timeout, 0.3) or (
-            proc.poll() is not None
-        ):
-            stop_process_group(proc.pid)
-            self._pid_file(service).unlink(missing_ok=True)
+
+        def settled() -> bool:
+            return any(p and p.poll() is not None for p in (worker, web)) or _answers_ok(url)
+
+        if not wait_until(settled, timeout, 0.3) or not _answers_ok(url):
+            for name in (service, f"{service}-worker"):
+                pid = self._pid(name)
+                if pid:
+                    stop_process_group(pid)
+                self._pid_file(name).unlink(missing_ok=True)
+            log_file = self.config.logs / f"{service}.log"
             raise StackError(
-                f"The {service} service did not become ready; see {log_file}:\n{tail(log_file, 20)}"
+                f"The {service} service did not become ready; see {log_file} and "
+                f"{service}-worker.log:\n{tail(log_file, 10)}\n"
+                f"{tail(self.config.logs / f'{service}-worker.log', 10)}"
             )
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen | None:
+        """Starts `python args...` as a process group of its own, unless it runs already."""
+        if self._pid(name):
+            return None
+        with open(self.config.logs / f"{name}.log", "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, *args], cwd=ROOT, env=env, stdout=log,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+        write_pid(self._pid_file(name), proc.pid)
+        return proc
 
     # --- status and down ------------------------------------------------------------------
     def status(self) -> list[ComponentStatus]:
@@ -201,26 +209,28 @@ class Stack:
             ),
         ]
         for service in SERVICE_NAMES:
-            pid = self._service_pid(service)
+            pid = self._pid(service)
             port = self.config.ports[service]
             rows.append(
-                ComponentStatus(
-                    service,
-                    bool(pid) and port_open(port),
-                    pid,
-                    port,
-                    self.config.service_url(service),
-                )
-            )
+                ComponentStatus(service, bool(pid) and port_open(port), pid, port,
+                                self.config.service_url(service))
+            )  # fmt: skip
+        for service in SERVICE_NAMES:
+            pid = self._pid(f"{service}-worker")
+            rows.append(
+                ComponentStatus(f"{service}-worker", bool(pid), pid, None,
+                                "relay, checkpoint signer, projections")
+            )  # fmt: skip
         return rows
 
     def down(self, echo: Callable[[str], None] = print) -> None:
         for service in reversed(SERVICE_NAMES):
-            pid = self._service_pid(service)
-            if pid:
-                echo(f"stopping {service} (pid {pid})")
-                stop_process_group(pid)
-            self._pid_file(service).unlink(missing_ok=True)
+            for name in (service, f"{service}-worker"):
+                pid = self._pid(name)
+                if pid:
+                    echo(f"stopping {name} (pid {pid})")
+                    stop_process_group(pid)
+                self._pid_file(name).unlink(missing_ok=True)
         if self.kafka.pid:
             echo(f"stopping kafka (pid {self.kafka.pid})")
             self.kafka.stop()
@@ -228,11 +238,11 @@ class Stack:
             echo(f"stopping postgres (pid {self.postgres.pid})")
             self.postgres.stop()
 
-    def _pid_file(self, service: str) -> Path:
-        return self.config.run / f"{service}.pid"
+    def _pid_file(self, name: str) -> Path:
+        return self.config.run / f"{name}.pid"
 
-    def _service_pid(self, service: str) -> int | None:
-        pid = read_pid(self._pid_file(service))
+    def _pid(self, name: str) -> int | None:
+        pid = read_pid(self._pid_file(name))
         return pid if pid_alive(pid) else None
 
 

@@ -81,13 +81,14 @@ def test_stack_up_writes_the_connection_settings(running_stack: dict[str, str]) 
     }
 
 
-def test_status_lists_postgres_kafka_and_four_services_as_running(
+def test_status_lists_postgres_kafka_four_services_and_their_workers_as_running(
     running_stack: dict[str, str], stack_env: dict[str, str]
 ) -> None:
     status = actnow(stack_env, "stack", "status")
     assert status.returncode == 0, status.stdout
     lines = {line.split()[0]: line.split() for line in status.stdout.splitlines()[1:]}
-    assert set(lines) == {"postgres", "kafka", *SERVICE_NAMES}
+    workers = {f"{service}-worker" for service in SERVICE_NAMES}
+    assert set(lines) == {"postgres", "kafka", *SERVICE_NAMES, *workers}
     for row in lines.values():
         assert row[1] == "running" and pid_alive(int(row[2]))
 
@@ -100,10 +101,14 @@ def test_every_service_answers_health_readiness_metrics_and_openapi(
     status, _, body = get(f"{base}/healthz")
     assert status == 200 and json.loads(body)["service"] == service
     status, _, body = get(f"{base}/readyz")
-    assert status == 200 and json.loads(body)["checks"] == {"database": "ok", "kafka": "ok"}
+    checks = json.loads(body)["checks"]
+    assert status == 200
+    assert checks == {"database": "ok", "kafka": "ok", "relay": "ok", "projections": "ok"}
     status, content_type, body = get(f"{base}/metrics")
     assert status == 200 and content_type.startswith("text/plain")
     assert b'actnow_http_requests_total{method="GET",route="/readyz"' in body
+    # the worker process's samples are aggregated into its service's /metrics
+    assert f'actnow_relay_lag_events{{topic="mk.{service}.events"}}'.encode() in body
     status, _, body = get(f"{base}/openapi.json")
     spec = json.loads(body)
     assert spec["openapi"].startswith("3.") and {"/healthz", "/readyz", "/metrics"} <= set(

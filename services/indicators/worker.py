@@ -1,0 +1,11 @@
+"""The indicators service's background worker: relay to Kafka, checkpoint signer, projections.
+
+Run: `python -m services.indicators.worker`.
+"""
+
+from shared.backbone.registry import REGISTRY
+from shared.backbone.worker import run_worker
+from shared.settings import Settings
+
+if __name__ == "__main__":
+    run_worker(Settings.from_env("indicators"), REGISTRY)
