@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
@@ -15,9 +16,16 @@ from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared import metrics
+from shared.backbone.store import ConcurrencyError
 from shared.backbone.worker import worker_readiness
 from shared.db import create_pool
-from shared.errors import PROBLEM_JSON, Problem, problem_body
+from shared.errors import (
+    PROBLEM_JSON,
+    PreconditionFailed,
+    Problem,
+    ValidationProblem,
+    problem_body,
+)
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -196,3 +204,33 @@ def _install_request_metrics(app: Flask, service: str) -> None:
                 time.perf_counter() - started
             )
         return response
+
+
+def etag(stream_version: int) -> str:
+    """The ETag of a stream at a version; clients send it back in If-Match."""
+    return f'"{stream_version}"'
+
+
+def if_match_version() -> int | None:
+    """The stream version named by the request's If-Match header, if it has one."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise ValidationProblem(
+            'If-Match must be the ETag of the resource, e.g. "3"',
+            {"If-Match": ["Not an ETag this service issued."]},
+        )
+    return int(value)
+
+
+@contextmanager
+def stream_precondition(if_match: int | None) -> Iterator[None]:
+    """A concurrency conflict is 412 when the client asked with If-Match, else 409."""
+    try:
+        yield
+    except ConcurrencyError as conflict:
+        if if_match is None:
+            raise
+        raise PreconditionFailed(str(conflict), conflict.errors) from conflict

@@ -10,9 +10,10 @@ from flask.testing import FlaskClient
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from shared.backbone.store import ConcurrencyError
 from shared.errors import Conflict
 from shared.settings import Settings
-from shared.web import create_service_app
+from shared.web import create_service_app, etag, if_match_version, stream_precondition
 
 # nothing listens on port 9: the database and Kafka are unreachable in unit tests
 UNREACHABLE = Settings(
@@ -39,6 +40,12 @@ def _example_blueprint() -> Blueprint:
     @blp.route("/conflict")
     def conflict() -> None:
         raise Conflict("stream case-1 is at version 3, not 2", {"If-Match": ["stale"]})
+
+    @blp.route("/cases/<case_id>", methods=["PUT"])
+    def update_case(case_id: str) -> dict:
+        expected = if_match_version()
+        with stream_precondition(expected):
+            raise ConcurrencyError(case_id, expected if expected is not None else 1, 4)
 
     @blp.route("/boom")
     def boom() -> None:
@@ -116,3 +123,16 @@ def test_metrics_count_answered_requests(client: FlaskClient) -> None:
         'actnow_http_requests_total{method="GET",route="/healthz",service="intake",status="200"}'
         in text
     )
+
+
+def test_a_stale_if_match_is_412_and_a_plain_conflict_409(client: FlaskClient) -> None:
+    stale = client.put("/api/v1/example/cases/case-1", headers={"If-Match": etag(3)})
+    assert stale.status_code == 412
+    assert stale.get_json()["detail"] == "stream case-1 is at version 4, expected version 3"
+    assert client.put("/api/v1/example/cases/case-1").status_code == 409
+
+
+def test_an_if_match_that_is_no_etag_names_the_header(client: FlaskClient) -> None:
+    response = client.put("/api/v1/example/cases/case-1", headers={"If-Match": "yesterday"})
+    assert response.status_code == 422
+    assert "If-Match" in response.get_json()["errors"]
