@@ -10,10 +10,14 @@ from typing import Any
 
 import click
 
-from shared.db import MigrationError, migrate, service_migrations
-from shared.settings import SERVICE_NAMES, SettingsError, database_url_from_env
+from shared.backbone.checkpoints import CheckpointSigner, verifier_from_string
+from shared.backbone.registry import REGISTRY
+from shared.backbone.store import EventStore
+from shared.backbone.tamper import latest_checkpoint, verify
+from shared.db import MigrationError, create_pool, migrate, service_migrations
+from shared.settings import SERVICE_NAMES, Settings, SettingsError, database_url_from_env
 from shared.stack.processes import StackError
-from shared.stack.stack import Stack, StackConfig
+from shared.stack.stack import Stack, StackConfig, read_stack_env
 
 
 def operator_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -85,6 +89,59 @@ def db_migrate(services: tuple[str, ...]) -> None:
     for service in services or SERVICE_NAMES:
         applied = migrate(database_url, service, service_migrations(service))
         click.echo(f"{service}: {', '.join(applied) if applied else 'up to date'}")
+
+
+@main.group()
+def audit() -> None:
+    """Check the recorded history."""
+
+
+@audit.command("verify-log")
+@click.option("--service", required=True, type=click.Choice(SERVICE_NAMES))
+@click.option(
+    "--verifier",
+    help="the signer's public key as a verifier string (NAME+ID+KEY); "
+    "default: derived from the service's checkpoint key file",
+)
+@operator_errors
+def audit_verify_log(service: str, verifier: str | None) -> None:
+    """Recompute a service's event log and check it against its latest signed checkpoint."""
+    settings = Settings.from_env(service, environment_with_stack_defaults())
+    if verifier:
+        trusted = verifier_from_string(verifier)
+    elif settings.checkpoint_key_file.exists():
+        signer = CheckpointSigner.from_key_file(settings.origin, settings.checkpoint_key_file)
+        trusted = signer.verifier
+    else:
+        raise StackError(
+            f"No checkpoint key at {settings.checkpoint_key_file}; pass the signer's --verifier."
+        )
+    pool = create_pool(settings.database_url, 2, name="audit")
+    try:
+        store = EventStore(pool, settings.schema, settings.origin, REGISTRY)
+        latest = latest_checkpoint(store)
+        report = verify(
+            store, latest.note if latest else None, (trusted.key_name, trusted.public_key)
+        )
+    finally:
+        pool.close()
+    against = f"checkpoint of size {latest.checkpoint.size}" if latest else "no checkpoint yet"
+    click.echo(
+        f"{settings.origin}: {report.events_checked} events checked against {against} "
+        f"in {report.seconds:.2f} s"
+    )
+    for problem in report.problems:
+        click.secho(f"  - {problem}", fg="red")
+    if not report.ok:
+        sys.exit(1)
+    click.echo("verified: no event was changed")
+
+
+def environment_with_stack_defaults() -> dict[str, str]:
+    """The environment, completed from the local stack's stack.env where it says nothing."""
+    env_file = StackConfig.from_env().env_file
+    defaults = read_stack_env(env_file) if env_file.exists() else {}
+    return {**defaults, **os.environ}
 
 
 @main.group()

@@ -11,15 +11,22 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from psycopg_pool import ConnectionPool
 
+from shared.backbone.envelope import NewEvent
+from shared.backbone.relay import Relay
+from shared.backbone.store import EventStore, ExpectedVersion
+from shared.backbone.tamper import latest_checkpoint
 from shared.settings import SERVICE_NAMES
 from shared.stack.processes import free_port, pid_alive
 from shared.stack.stack import DEFAULT_PORTS, ROOT, Stack, StackConfig, read_stack_env
+from tests.integration.backbone.conftest import example_registry
 
 
 def actnow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -126,17 +133,6 @@ def test_a_second_up_reuses_what_runs(
     assert actnow(stack_env, "stack", "status").stdout == before
 
 
-def test_down_stops_every_process_it_started(
-    running_stack: dict[str, str], stack_env: dict[str, str]
-) -> None:
-    status = actnow(stack_env, "stack", "status").stdout.splitlines()[1:]
-    pids = [int(line.split()[2]) for line in status]
-    down = actnow(stack_env, "stack", "down")
-    assert down.returncode == 0, down.stderr
-    assert not [pid for pid in pids if pid_alive(pid)]
-    assert actnow(stack_env, "stack", "status").returncode == 3
-
-
 def test_a_port_already_taken_ends_with_one_clear_sentence(tmp_path: Path) -> None:
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
@@ -150,3 +146,49 @@ def test_a_port_already_taken_ends_with_one_clear_sentence(tmp_path: Path) -> No
         f"actnow: Port {port} for PostgreSQL is already taken by another program; "
         "stop it or choose another port (ACTNOW_POSTGRES_PORT)."
     )
+
+
+def test_the_worker_relays_and_signs_and_verify_log_catches_a_changed_byte(
+    running_stack: dict[str, str], stack_env: dict[str, str]
+) -> None:
+    pool = ConnectionPool(running_stack["DATABASE_URL"], min_size=1, max_size=2, open=True,
+                          kwargs={"autocommit": True})  # fmt: skip
+    try:
+        store = EventStore(pool, "intake", "mk.intake", example_registry())
+        for n in range(5):
+            store.append(f"stack-case-{n}", ExpectedVersion.NO_STREAM, [
+                NewEvent("intake.CaseOpened", {"country": "MK", "gender": "f"})
+            ])  # fmt: skip
+        relay = Relay(store, running_stack["KAFKA_BOOTSTRAP"])
+        deadline = time.monotonic() + 30
+        while (relay.position() < 5 or latest_checkpoint(store) is None) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        assert relay.position() == 5  # the worker's relay published them
+        assert latest_checkpoint(store).checkpoint.size == 5  # and its signer signed the head
+
+        verified = actnow(stack_env, "audit", "verify-log", "--service", "intake")
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        assert "5 events checked against checkpoint of size 5" in verified.stdout
+
+        with pool.connection() as conn:
+            conn.execute("UPDATE intake.events SET payload = set_byte(payload, 3, 65)"
+                         " WHERE log_index = 2")  # fmt: skip
+        tampered = actnow(stack_env, "audit", "verify-log", "--service", "intake")
+        assert tampered.returncode == 1
+        assert "event at log index 2 does not match its leaf hash" in tampered.stdout
+    finally:
+        pool.close()
+
+
+# last: it stops the module's stack
+def test_down_stops_every_process_it_started(
+    running_stack: dict[str, str], stack_env: dict[str, str]
+) -> None:
+    status = actnow(stack_env, "stack", "status").stdout.splitlines()[1:]
+    pids = [int(line.split()[2]) for line in status]
+    down = actnow(stack_env, "stack", "down")
+    assert down.returncode == 0, down.stderr
+    assert not [pid for pid in pids if pid_alive(pid)]
+    assert actnow(stack_env, "stack", "status").returncode == 3

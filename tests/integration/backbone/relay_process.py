@@ -13,6 +13,6 @@ from shared.backbone.store import EventStore
 
 if __name__ == "__main__":
     url, schema, origin, bootstrap, topic = sys.argv[1:6]
-    pool = ConnectionPool(url, min_size=1, max_size=2, kwargs={"autocommit": True})
+    pool = ConnectionPool(url, min_size=1, max_size=2, open=True, kwargs={"autocommit": True})
     store = EventStore(pool, schema, origin, EventRegistry())
     Relay(store, bootstrap, batch_size=200, topic=topic).run(threading.Event(), poll_interval=0.2)
