@@ -9,19 +9,22 @@ any stored byte of an event changes its leaf and therefore the Merkle root.
 from __future__ import annotations
 
 import hashlib
-import json
 import struct
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from shared.backbone import merkle
 
 
 def canonical_json(value: Any) -> bytes:
-    """Sorted keys, no insignificant white space, UTF-8: one byte string per value."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """Sorted keys, no insignificant white space, UTF-8: one byte string per value (orjson's
+    encoding; every writer and reader of the log uses this one function). Raises
+    orjson.JSONEncodeError for what JSON cannot hold, e.g. integers beyond 64 bits."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 def utc_now() -> datetime:
@@ -34,7 +37,10 @@ def format_time(moment: datetime) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"time {text!r} has no time zone")
+    return moment
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class NewEvent:
     causation_id: uuid.UUID | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass is several times slower to build
 class RecordedEvent:
     event_id: uuid.UUID
     event_type: str
@@ -79,7 +85,7 @@ class RecordedEvent:
 
     @property
     def payload(self) -> dict[str, Any]:
-        decoded: dict[str, Any] = json.loads(self.payload_bytes)
+        decoded: dict[str, Any] = orjson.loads(self.payload_bytes)
         return decoded
 
     def header(self) -> dict[str, Any]:
@@ -110,7 +116,7 @@ class RecordedEvent:
     @classmethod
     def from_json(cls, data: bytes) -> RecordedEvent:
         """Decodes a Kafka record value; raises ValueError, KeyError or TypeError if malformed."""
-        doc = json.loads(data)
+        doc = orjson.loads(data)
         if not isinstance(doc, dict) or not isinstance(doc.get("payload"), dict):
             raise ValueError("not an event envelope: expected an object with an object payload")
         actor = doc["actor"] or {}

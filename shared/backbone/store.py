@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from threading import Event as StopFlag
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg import sql
 from psycopg_pool import ConnectionPool
@@ -29,7 +30,7 @@ from shared.backbone.envelope import (
     positioned_leaf_input,
 )
 from shared.backbone.metrics import APPEND_SECONDS, EVENTS_APPENDED
-from shared.backbone.registry import EventRegistry
+from shared.backbone.registry import EventRegistry, InvalidPayload
 from shared.errors import Conflict
 
 
@@ -190,7 +191,7 @@ class EventStore:
             for offset, event in enumerate(write.events, start=1):
                 version = event.schema_version or self.registry.current_version(event.event_type)
                 self.registry.validate(event.event_type, version, event.payload)
-                payload = canonical_json(event.payload)
+                payload = _encoded(event)
                 digest = content_digest(
                     event.event_id, write.stream_id, event.event_type, version, self.origin,
                     event.occurred_at, event.actor, event.correlation_id, event.causation_id,
@@ -312,6 +313,15 @@ class EventStore:
                     continue
                 for _ in listener.notifies(timeout=poll_interval, stop_after=1):
                     pass
+
+
+def _encoded(event: NewEvent) -> bytes:
+    try:
+        return canonical_json(event.payload)
+    except orjson.JSONEncodeError as exc:
+        raise InvalidPayload(
+            f"invalid {event.event_type} payload: {exc}", {"payload": [str(exc)]}
+        ) from exc
 
 
 def _expected_code(expected: Expected) -> int:

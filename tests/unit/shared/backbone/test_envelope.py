@@ -64,7 +64,7 @@ def test_a_null_actor_differs_from_an_empty_one() -> None:
 
 
 def test_the_kafka_value_round_trips_to_the_same_event() -> None:
-    event = RecordedEvent(**{**EVENT.__dict__, "leaf_hash": merkle.leaf_hash(leaf_input(EVENT))})
+    event = replace(EVENT, leaf_hash=merkle.leaf_hash(leaf_input(EVENT)))
     decoded = RecordedEvent.from_json(event.to_json())
     assert decoded == event
     assert decoded.computed_leaf_hash() == event.leaf_hash
