@@ -75,7 +75,7 @@ from shared.backbone.envelope import NewEvent, canonical_json
 from shared.backbone.projections import ProjectionRunner
 from shared.backbone.registry import EventRegistry
 from shared.backbone.store import COLUMNS, COPY_TYPES, EventStore, ExpectedVersion, StreamWrite
-from shared.db import BACKBONE_MIGRATIONS, migrate, migrations_in
+from shared.db import BACKBONE_MIGRATIONS, create_pool, migrate, migrations_in
 from shared.stack.kafka import LocalKafka
 from shared.stack.postgres import LocalPostgres
 
@@ -733,11 +733,8 @@ def setup(stack: contextlib.ExitStack, sizes: Sizes) -> Bench:
     step("Kafka started")
 
     admin = stack.enter_context(psycopg.connect(ours_url, autocommit=True))
-    pool = stack.enter_context(
-        ConnectionPool(
-            ours_url, min_size=4, max_size=8, open=True, kwargs={"autocommit": True}, name="bench"
-        )
-    )
+    # the services' own pool settings (shared.db.create_pool)
+    pool = stack.enter_context(create_pool(ours_url, max_size=8, name="bench"))
     pool.wait()
     registry = bench_registry()
     stores = {

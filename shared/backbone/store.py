@@ -12,6 +12,7 @@ import enum
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from threading import Event as StopFlag
 from typing import Any
 
@@ -138,8 +139,10 @@ class EventStore:
             "copy": sql.SQL("COPY {}.events (" + COLUMNS + ") FROM STDIN (FORMAT BINARY)").format(
                 q
             ),
-            "head": sql.SQL("UPDATE {}.log_head SET size = %s, compact_range = %s").format(q),
-            "notify": sql.SQL("SELECT pg_notify(%s, %s)"),
+            "head_and_notify": sql.SQL(
+                "WITH head AS (UPDATE {}.log_head SET size = %s, compact_range = %s)"
+                " SELECT pg_notify(%s, %s)"
+            ).format(q),
             "append": sql.SQL(
                 "SELECT * FROM {}.append_events(" + ", ".join(["%s"] * 16) + ")"
             ).format(q),
@@ -249,30 +252,51 @@ class EventStore:
         return self._copy_under_lock(batch)  # the conflict was a race that has passed
 
     def _copy_under_lock(self, batch: PreparedBatch) -> tuple[Any, ...]:
-        with self.pool.connection() as conn, conn.transaction():
-            checked = conn.execute(self._sql["lock"], (batch.streams, batch.expected, []))
-            log_size, range_bytes, recorded_at, base_versions, *_ = checked.fetchone()  # type: ignore[misc]
-            rows, leaves = [], []
-            for index, e in enumerate(batch.events, start=log_size + 1):
-                version = base_versions[e.write - 1] + e.offset
-                leaf = merkle.leaf_hash(
-                    positioned_leaf_input(e.digest, index, version, recorded_at)
-                )
-                leaves.append(leaf)
-                rows.append((
-                    index, e.event.event_id, batch.streams[e.write - 1], version,
-                    e.event.event_type, e.schema_version, self.origin, e.event.occurred_at,
-                    recorded_at, e.event.actor.user, e.event.actor.organisation,
-                    e.event.correlation_id, e.event.causation_id, e.payload, leaf,
-                ))  # fmt: skip
-            compact = merkle.CompactRange.from_bytes(range_bytes).extend(leaves)
-            with conn.cursor() as cur, cur.copy(self._sql["copy"]) as copy:
-                copy.set_types(COPY_TYPES)
-                for row in rows:
-                    copy.write_row(row)
-            conn.execute(self._sql["head"], (compact.size, compact.to_bytes()))
-            conn.execute(self._sql["notify"], (self.channel, str(compact.size)))
+        # Four round trips: BEGIN + lock (pipelined), COPY, head + notify + COMMIT (pipelined).
+        with self.pool.connection() as conn:
+            try:
+                with conn.pipeline():
+                    conn.execute("BEGIN")
+                    checked = conn.execute(self._sql["lock"], (batch.streams, batch.expected, []))
+                log_size, range_bytes, recorded_at, base_versions, *_ = checked.fetchone()  # type: ignore[misc]
+                rows, compact = self._rows(batch, log_size, range_bytes, recorded_at, base_versions)
+                with conn.cursor() as cur, cur.copy(self._sql["copy"]) as copy:
+                    copy.set_types(COPY_TYPES)
+                    for row in rows:
+                        copy.write_row(row)
+                with conn.pipeline():
+                    conn.execute(
+                        self._sql["head_and_notify"],
+                        (compact.size, compact.to_bytes(), self.channel, str(compact.size)),
+                    )
+                    conn.execute("COMMIT")
+            except BaseException:
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.execute("ROLLBACK")
+                raise
         return (compact.size, base_versions)
+
+    def _rows(
+        self,
+        batch: PreparedBatch,
+        log_size: int,
+        range_bytes: bytes,
+        recorded_at: datetime,
+        base_versions: list[int],
+    ) -> tuple[list[tuple[Any, ...]], merkle.CompactRange]:
+        """The batch's rows with positions and leaf hashes, and the extended compact range."""
+        rows, leaves = [], []
+        for index, e in enumerate(batch.events, start=log_size + 1):
+            version = base_versions[e.write - 1] + e.offset
+            leaf = merkle.leaf_hash(positioned_leaf_input(e.digest, index, version, recorded_at))
+            leaves.append(leaf)
+            rows.append((
+                index, e.event.event_id, batch.streams[e.write - 1], version,
+                e.event.event_type, e.schema_version, self.origin, e.event.occurred_at,
+                recorded_at, e.event.actor.user, e.event.actor.organisation,
+                e.event.correlation_id, e.event.causation_id, e.payload, leaf,
+            ))  # fmt: skip
+        return rows, merkle.CompactRange.from_bytes(range_bytes).extend(leaves)
 
     # --- reading --------------------------------------------------------------------------
     def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:

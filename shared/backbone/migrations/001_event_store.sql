@@ -77,7 +77,7 @@ CREATE FUNCTION lock_log_and_check(
     OUT log_size bigint, OUT compact_range bytea, OUT recorded_at timestamptz,
     OUT base_versions integer[], OUT known_ids uuid[], OUT known_streams text[],
     OUT known_versions integer[], OUT known_indexes bigint[]
-) LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
+) LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     SELECT h.size, h.compact_range INTO log_size, compact_range FROM log_head h FOR UPDATE;
     recorded_at := clock_timestamp();
@@ -131,7 +131,7 @@ CREATE FUNCTION append_events(
     OUT log_size bigint, OUT base_versions integer[],
     OUT known_ids uuid[], OUT known_streams text[], OUT known_versions integer[],
     OUT known_indexes bigint[]
-) LANGUAGE plpgsql SET search_path FROM CURRENT SET plan_cache_mode = force_generic_plan AS $$
+) LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     v_range bytea;
     v_now timestamptz;

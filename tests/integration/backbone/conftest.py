@@ -11,7 +11,7 @@ from psycopg_pool import ConnectionPool
 
 from shared.backbone.registry import EventRegistry
 from shared.backbone.store import EventStore
-from shared.db import BACKBONE_MIGRATIONS, migrate, migrations_in
+from shared.db import BACKBONE_MIGRATIONS, create_pool, migrate, migrations_in
 
 
 def example_registry() -> EventRegistry:
@@ -33,9 +33,7 @@ def example_registry() -> EventRegistry:
 
 @pytest.fixture(scope="session")
 def pool(database_url: str) -> Iterator[ConnectionPool]:
-    with ConnectionPool(
-        database_url, min_size=2, max_size=12, open=True, kwargs={"autocommit": True}
-    ) as pool:
+    with create_pool(database_url, max_size=12, name="tests") as pool:
         yield pool
 
 
