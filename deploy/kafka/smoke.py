@@ -37,8 +37,8 @@ from pathlib import Path
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetSpec, TopicPartition
 from kafka.errors import KafkaError
 
-from shared.stack.kafka import KAFKA_DEPLOY, ROOT, LocalKafka, jvm, new_cluster_id
-from shared.stack.processes import pid_alive, stop_process_group, tail, wait_until
+from shared.stack.kafka import KAFKA_DEPLOY, LocalKafka, format_storage, jvm, new_cluster_id
+from shared.stack.processes import ROOT, pid_alive, stop_process_group, tail, wait_until
 
 KAFKA_VERSION = "4.3.1"
 SLF4J_VERSION = "1.7.36"
@@ -254,23 +254,7 @@ def step_single_broker(report: Report, lib: Path, work: Path, stack: ExitStack) 
     (broker.workdir / "cluster-id").write_text(cluster_id)
 
     start = now()
-    fmt = subprocess.run(
-        jvm(
-            lib,
-            "kafka.tools.StorageTool",
-            "format",
-            f"--cluster-id={cluster_id}",
-            "--config",
-            str(props),
-            heap="256m",
-            quick=True,
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    fmt = format_storage(lib, props, cluster_id)
     report.figure("storage format (StorageTool JVM)", secs(start))
     (broker.workdir / "format.log").write_text(fmt.stdout)
     report.check(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.stack.processes import (
+    ROOT,
     StackError,
     free_port,
     pid_alive,
@@ -25,7 +26,6 @@ from shared.stack.processes import (
     write_pid,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 KAFKA_DEPLOY = ROOT / "deploy" / "kafka"
 
 
@@ -64,6 +64,15 @@ def jvm(lib: Path, main: str, *args: str, heap: str = "512m", quick: bool = Fals
     if quick:
         cmd.append("-XX:TieredStopAtLevel=1")  # short-lived tools start faster
     return [*cmd, "-cp", f"{lib}/*", main, *args]
+
+
+def format_storage(lib: Path, props: Path, cluster_id: str) -> subprocess.CompletedProcess[str]:
+    """Formats the broker's data folder (static quorum: no --standalone); output in .stdout."""
+    return subprocess.run(
+        jvm(lib, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
+            "--config", str(props), heap="256m", quick=True),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=180, check=False,
+    )  # fmt: skip
 
 
 @dataclass
@@ -148,23 +157,7 @@ class LocalKafka:
         id_file = self.workdir / "cluster-id"
         if not id_file.exists():
             id_file.write_text(new_cluster_id())
-        fmt = subprocess.run(
-            jvm(
-                lib,
-                "kafka.tools.StorageTool",
-                "format",
-                f"--cluster-id={id_file.read_text().strip()}",
-                "--config",
-                str(props),
-                heap="256m",
-                quick=True,
-            ),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+        fmt = format_storage(lib, props, id_file.read_text().strip())
         (self.workdir / "format.log").write_text(fmt.stdout)
         if fmt.returncode != 0:
             raise StackError(

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]  # the project folder
+
 
 class StackError(Exception):
     """A problem the operator can fix; its message is one sentence saying what to do."""

@@ -21,6 +21,7 @@ from shared.settings import SERVICE_NAMES, SettingsError
 from shared.stack.kafka import LocalKafka
 from shared.stack.postgres import LocalPostgres
 from shared.stack.processes import (
+    ROOT,
     StackError,
     pid_alive,
     port_open,
@@ -31,7 +32,6 @@ from shared.stack.processes import (
     write_pid,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PORTS = {
     "postgres": 55432,
     "kafka": 59092,
