@@ -83,13 +83,14 @@ BEGIN
     recorded_at := clock_timestamp();
 
     -- Events recorded before (an idempotent re-send). One equality probe of the event_id
-    -- index per id: a plan cached while the table was small must not turn into a scan of
-    -- the whole log once it has grown.
+    -- index per id: the plan is cached while the table is still small, and a join the planner
+    -- may choose then (hash join over a scan of events) would read the whole log on every
+    -- append once it has grown. LIMIT 1 keeps the subquery from being flattened into a join.
     SELECT array_agg(e.event_id ORDER BY e.log_index), array_agg(e.stream_id ORDER BY e.log_index),
            array_agg(e.stream_version ORDER BY e.log_index), array_agg(e.log_index ORDER BY e.log_index)
       INTO known_ids, known_streams, known_versions, known_indexes
       FROM unnest(e_event_id) AS u(id)
-      CROSS JOIN LATERAL (SELECT * FROM events x WHERE x.event_id = u.id) e;
+      CROSS JOIN LATERAL (SELECT * FROM events x WHERE x.event_id = u.id LIMIT 1) e;
     IF known_indexes IS NOT NULL THEN
         IF cardinality(known_indexes) < cardinality(e_event_id) THEN
             RAISE EXCEPTION USING ERRCODE = 'AN422', MESSAGE = format(

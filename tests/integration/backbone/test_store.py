@@ -21,6 +21,9 @@ from shared.backbone.store import (
     ExpectedVersion,
     StreamWrite,
 )
+from shared.db import create_pool
+
+from .conftest import example_registry
 
 
 def opened(country: str = "MK") -> NewEvent:
@@ -245,3 +248,31 @@ def test_a_large_batch_resent_or_in_conflict_records_nothing(store: EventStore) 
     with pytest.raises(ConcurrencyError, match="stream case-1 is at version 20"):
         store.append("case-1", 3, [referral(n) for n in range(20)])
     assert count_events(store) == 20
+
+
+def test_appending_never_scans_the_whole_log_even_with_plans_cached_on_an_empty_table(
+    database_url: str, schema: str
+) -> None:
+    # Regression: the idempotency probe was planned as a hash join over a scan of `events`
+    # while the table was empty; PL/pgSQL kept that plan, and every append read the whole log.
+    with create_pool(database_url, max_size=1, name="one-backend") as pool:
+        store = EventStore(pool, schema, "mk.intake", example_registry())
+        store.append("first", ExpectedVersion.NO_STREAM, [opened()])  # plans cached now
+        for n in range(20):
+            store.append(f"bulk-{n}", ExpectedVersion.NO_STREAM, [referral(k) for k in range(100)])
+
+        def sequential_scans() -> int:
+            with pool.connection() as conn:
+                conn.execute("SELECT pg_stat_force_next_flush()")
+                conn.execute("SELECT 1")  # the flush happens at the end of a transaction
+                conn.execute("SELECT pg_stat_clear_snapshot()")
+                return conn.execute(
+                    "SELECT seq_scan FROM pg_stat_user_tables WHERE relid = %s::regclass",
+                    (f"{schema}.events",),
+                ).fetchone()[0]
+
+        before = sequential_scans()
+        for n in range(20):
+            store.append(f"case-{n}", ExpectedVersion.NO_STREAM, [opened()])
+            store.append(f"case-{n}", 1, [referral(), referral()])
+        assert sequential_scans() == before
