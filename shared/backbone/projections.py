@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from threading import Event as StopFlag
 from typing import Protocol
@@ -183,6 +184,21 @@ def switch_live(pool: ConnectionPool, schema: str, projection: Projection, gener
     log.info("projection %s generation %s is live", projection.name, generation)
 
 
+@contextmanager
+def pipelined_transaction(conn: psycopg.Connection) -> Iterator[None]:
+    """BEGIN, the block's statements and COMMIT sent together: one round trip to the server
+    (psycopg's transaction() would add two). Rolled back if anything fails."""
+    try:
+        with conn.pipeline():
+            conn.execute("BEGIN")
+            yield
+            conn.execute("COMMIT")
+    except BaseException:
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.execute("ROLLBACK")
+        raise
+
+
 @dataclass
 class RunStats:
     applied: int = 0
@@ -327,7 +343,7 @@ class ProjectionRunner:
     def _apply_batch(
         self, events: list[RecordedEvent], positions: dict[TopicPartition, tuple[int, int]]
     ) -> None:
-        with self.pool.connection() as conn, conn.transaction():
+        with self.pool.connection() as conn, pipelined_transaction(conn):
             if events:
                 self.projection.apply(conn, events, self.tables)
             self._save_positions(conn, positions)
@@ -342,12 +358,12 @@ class ProjectionRunner:
         """One transaction per event, as most event-sourcing libraries do (for comparison)."""
         with self.pool.connection() as conn:
             for tp, record, event in events:
-                with conn.transaction():
+                with pipelined_transaction(conn):
                     self.projection.apply(conn, [event], self.tables)
                     self._save_positions(conn, {tp: (record.offset + 1, event.log_index)})
                 self.stats.applied += 1
                 PROJECTION_APPLIED.labels(self.projection.name).inc()
-            with conn.transaction():
+            with pipelined_transaction(conn):
                 self._save_positions(conn, positions)
 
     def _save_positions(
