@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow setup jars lint down status clean
+.PHONY: demo test test-slow bench setup jars lint down status clean
 
 setup: $(VENV)/.installed
 
@@ -27,6 +27,10 @@ test: setup jars
 
 test-slow: setup jars
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
+
+bench: setup jars
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/backbone.py $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
