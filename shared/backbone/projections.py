@@ -269,14 +269,14 @@ class ProjectionRunner:
                 if batch:
                     self._handle(batch)
                     consumer.commit_async(self._kafka_offsets())
-                lag = self._lag() if not batch or time.monotonic() - last_beat > 2 else None
-                if lag is not None:
+                lag = self._lag()
+                if lag is not None and (not batch or time.monotonic() - last_beat > 2):
                     self._heartbeat(lag)
                     last_beat = time.monotonic()
-                    if lag == 0 and consumer.assignment():
-                        self._caught_up()
-                        if until_caught_up:
-                            break
+                if lag == 0:
+                    self._caught_up()
+                    if until_caught_up:
+                        break
                 if deadline and time.monotonic() > deadline:
                     raise TimeoutError(f"projection {self.projection.name} did not catch up")
         finally:
@@ -408,11 +408,17 @@ class ProjectionRunner:
         return {tp: OffsetAndMetadata(o, "", -1) for tp, (o, _) in self._positions.items()}
 
     def _lag(self) -> int | None:
+        """Records behind the end of the assigned partitions. The high-water marks that come
+        with every fetch answer it without a request; only a partition not fetched yet needs
+        the broker asked."""
         assert self._consumer is not None
         assigned = self._consumer.assignment()
         if not assigned:
             return None
-        ends = self._consumer.end_offsets(list(assigned))
+        ends = {tp: self._consumer.highwater(tp) for tp in assigned}
+        unknown = [tp for tp, end in ends.items() if end is None]
+        if unknown:
+            ends.update(self._consumer.end_offsets(unknown))
         lag = sum(max(0, end - self._consumer.position(tp)) for tp, end in ends.items())
         PROJECTION_LAG.labels(self.projection.name).set(lag)
         return lag
