@@ -34,6 +34,8 @@ class Settings:
     checkpoint_key_file: Path = Path(".local/keys/checkpoint.key")
     checkpoint_interval: float = 10.0
     kafka_partitions: int = 3
+    # where the identity service publishes its token keys; endpoints that need a role need it
+    jwks_url: str | None = None
 
     @property
     def origin(self) -> str:
@@ -69,6 +71,7 @@ class Settings:
             ),
             checkpoint_interval=float(_integer(env, "CHECKPOINT_INTERVAL_SECONDS", 10)),
             kafka_partitions=_integer(env, "KAFKA_PARTITIONS", 3),
+            jwks_url=env.get("IDENTITY_JWKS_URL") or None,
         )
 
 

@@ -16,6 +16,7 @@ from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared import metrics
+from shared.auth import TokenVerifier
 from shared.backbone.store import ConcurrencyError
 from shared.backbone.worker import worker_readiness
 from shared.db import create_pool
@@ -114,6 +115,8 @@ def create_service_app(
         JSON_SORT_KEYS=False,
     )
     app.extensions["actnow.settings"] = settings
+    if settings.jwks_url:
+        app.extensions["actnow.tokens"] = TokenVerifier(settings.jwks_url)
     pool = create_pool(settings.database_url, settings.db_pool_max, name=settings.service)
     app.extensions["actnow.db"] = pool
     checks: dict[str, ReadinessCheck] = {

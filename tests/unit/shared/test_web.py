@@ -136,3 +136,18 @@ def test_an_if_match_that_is_no_etag_names_the_header(client: FlaskClient) -> No
     response = client.put("/api/v1/example/cases/case-1", headers={"If-Match": "yesterday"})
     assert response.status_code == 422
     assert "If-Match" in response.get_json()["errors"]
+
+
+def test_a_service_with_a_jwks_url_verifies_tokens_and_one_without_refuses_them() -> None:
+    from dataclasses import replace
+
+    from shared.auth import TokenVerifier
+
+    with_keys = create_service_app(replace(UNREACHABLE, jwks_url="http://127.0.0.1:9/jwks"), "t")
+    without = create_service_app(UNREACHABLE, "t")
+    try:
+        assert isinstance(with_keys.extensions["actnow.tokens"], TokenVerifier)
+        assert "actnow.tokens" not in without.extensions
+    finally:
+        with_keys.extensions["actnow.db"].close()
+        without.extensions["actnow.db"].close()
