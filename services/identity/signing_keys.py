@@ -1,0 +1,97 @@
+"""The identity service's token signing keys: Ed25519 keys in files (outside the database), a
+current key that signs, and the recently retired keys still published in the JWKS until every
+token they signed has expired — so a rotation never logs anyone out."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from shared.auth import AUDIENCE, ISSUER
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: Ed25519PrivateKey
+    created_at: datetime
+
+    def public_jwk(self) -> dict[str, Any]:
+        raw = self.private_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        x = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": self.kid, "alg": "EdDSA",
+                "use": "sig"}  # fmt: skip
+
+
+class KeyRing:
+    def __init__(
+        self, folder: Path, token_lifetime: timedelta, clock: Clock = lambda: datetime.now(UTC)
+    ) -> None:
+        self.folder, self.token_lifetime, self.clock = Path(folder), token_lifetime, clock
+
+    def keys(self) -> list[SigningKey]:
+        """All keys on file, oldest first. The kid starts with the creation time."""
+        if not self.folder.exists():
+            return []
+        found = []
+        for path in sorted(self.folder.glob("*.pem")):
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            assert isinstance(key, Ed25519PrivateKey)
+            created = datetime.strptime(path.stem.split("-")[0], "%Y%m%dT%H%M%S%fZ")
+            found.append(SigningKey(path.stem, key, created.replace(tzinfo=UTC)))
+        return found
+
+    def current(self) -> SigningKey:
+        keys = self.keys()
+        return keys[-1] if keys else self.rotate()
+
+    def rotate(self) -> SigningKey:
+        """A new key signs from now on; the previous ones stay published (see `published`)."""
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        now = self.clock()
+        kid = f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{os.urandom(3).hex()}"
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )  # fmt: skip
+        path = self.folder / f"{kid}.pem"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            file.write(pem)
+        return SigningKey(kid, key, now)
+
+    def published(self) -> list[SigningKey]:
+        """The current key, and each retired key until its last token has expired."""
+        keys = self.keys()
+        now = self.clock()
+        live = []
+        for key, successor in zip(keys, [*keys[1:], None], strict=True):
+            retired_at = successor.created_at if successor else None
+            if retired_at is None or now - retired_at < self.token_lifetime:
+                live.append(key)
+        return live
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [key.public_jwk() for key in self.published()]}
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """Signs claims with the current key, adding issuer, audience, issue and expiry time."""
+        key = self.current()
+        now = self.clock()
+        full = {"iss": ISSUER, "aud": AUDIENCE, "iat": int(now.timestamp()),
+                "exp": int((now + self.token_lifetime).timestamp()), **claims}  # fmt: skip
+        return jwt.encode(full, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
