@@ -7,7 +7,7 @@ COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY services ./services
 COPY deploy/gunicorn.conf.py ./deploy/gunicorn.conf.py
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir . && mkdir -p /state /keys && chown actnow /state /keys
 USER actnow
 ENV PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus GUNICORN_BIND=0.0.0.0:8000
 EXPOSE 8000

@@ -134,6 +134,7 @@ class Stack:
             "ACTNOW_STATE_DIR": str(self.config.state_dir),
         }
         env.update({f"{s.upper()}_URL": self.config.service_url(s) for s in SERVICE_NAMES})
+        env["IDENTITY_JWKS_URL"] = f"{self.config.service_url('identity')}/.well-known/jwks.json"
         return env
 
     def write_env(self) -> None:
