@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import jwt
 from flask import current_app, g, request
 
-from shared.errors import Problem
+from shared.errors import Forbidden, Unauthenticated
 
 ISSUER = "actnow-identity"
 AUDIENCE = "actnow"
@@ -25,18 +25,6 @@ ROLES = frozenset({
     "national_admin", "monitor", "case_worker", "data_provider", "reviewer",
     "regional_analyst", "auditor", "platform_admin",
 })  # fmt: skip
-
-
-class Unauthenticated(Problem):
-    status = 401
-    title = "Unauthenticated"
-    type_slug = "unauthenticated"
-
-
-class Forbidden(Problem):
-    status = 403
-    title = "Forbidden"
-    type_slug = "forbidden"
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,18 @@ class ValidationProblem(Problem):
     type_slug = "validation"
 
 
+class Unauthenticated(Problem):
+    status = 401
+    title = "Unauthenticated"
+    type_slug = "unauthenticated"
+
+
+class Forbidden(Problem):
+    status = 403
+    title = "Forbidden"
+    type_slug = "forbidden"
+
+
 class NotFound(Problem):
     status = 404
     title = "Not found"
