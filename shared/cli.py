@@ -17,7 +17,7 @@ from shared.backbone.tamper import latest_checkpoint, verify
 from shared.db import MigrationError, create_pool, migrate, service_migrations
 from shared.settings import SERVICE_NAMES, Settings, SettingsError, database_url_from_env
 from shared.stack.processes import StackError
-from shared.stack.stack import Stack, StackConfig, read_stack_env
+from shared.stack.stack import Stack, StackConfig, with_stack_defaults
 
 
 def operator_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -106,7 +106,7 @@ def audit() -> None:
 @operator_errors
 def audit_verify_log(service: str, verifier: str | None) -> None:
     """Recompute a service's event log and check it against its latest signed checkpoint."""
-    settings = Settings.from_env(service, environment_with_stack_defaults())
+    settings = Settings.from_env(service, with_stack_defaults())
     if verifier:
         trusted = verifier_from_string(verifier)
     elif settings.checkpoint_key_file.exists():
@@ -135,13 +135,6 @@ def audit_verify_log(service: str, verifier: str | None) -> None:
     if not report.ok:
         sys.exit(1)
     click.echo("verified: no event was changed")
-
-
-def environment_with_stack_defaults() -> dict[str, str]:
-    """The environment, completed from the local stack's stack.env where it says nothing."""
-    env_file = StackConfig.from_env().env_file
-    defaults = read_stack_env(env_file) if env_file.exists() else {}
-    return {**defaults, **os.environ}
 
 
 @main.group()

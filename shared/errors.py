@@ -49,12 +49,6 @@ class Forbidden(Problem):
     type_slug = "forbidden"
 
 
-class NotFound(Problem):
-    status = 404
-    title = "Not found"
-    type_slug = "not-found"
-
-
 class Conflict(Problem):
     status = 409
     title = "Conflict"
@@ -65,12 +59,6 @@ class PreconditionFailed(Problem):
     status = 412
     title = "Precondition failed"
     type_slug = "precondition-failed"
-
-
-class Unavailable(Problem):
-    status = 503
-    title = "Service unavailable"
-    type_slug = "unavailable"
 
 
 def problem_body(

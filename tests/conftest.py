@@ -8,7 +8,6 @@ own database and tests isolate themselves on Kafka with unique topic and group n
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import tempfile
@@ -24,15 +23,11 @@ from psycopg import sql
 from shared.stack.kafka import LocalKafka
 from shared.stack.postgres import LocalPostgres
 from shared.stack.processes import port_open
-from shared.stack.stack import ROOT, read_stack_env
+from shared.stack.stack import ROOT, with_stack_defaults
 
 
 def _running_stack() -> dict[str, str]:
-    env = {k: os.environ[k] for k in ("DATABASE_URL", "KAFKA_BOOTSTRAP") if os.environ.get(k)}
-    stack_env = ROOT / ".local" / "stack.env"
-    if len(env) < 2 and stack_env.exists():
-        env = {**read_stack_env(stack_env), **env}
-    return env
+    return with_stack_defaults()
 
 
 def _answers(url: str) -> bool:

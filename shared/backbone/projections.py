@@ -99,7 +99,7 @@ def prepare_generation(
     """The generation a runner should feed: the given one, else the one being built, else the
     live one; a first generation is created (with its views) when there is none."""
     with pool.connection() as conn, conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{schema}.{projection.name}",))
+        _lock_projection(conn, schema, projection)
         rows = conn.execute(
             sql.SQL(
                 "SELECT generation, state FROM {}.projection_generations WHERE projection = %s"
@@ -118,6 +118,11 @@ def prepare_generation(
             if not rows:  # nothing to protect yet: the views point here from the start
                 _point_views(conn, schema, projection, generation)
         return Generation(generation, known[generation])
+
+
+def _lock_projection(conn: psycopg.Connection, schema: str, projection: Projection) -> None:
+    """Runners and rebuilds of one projection take turns at changing its generations."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{schema}.{projection.name}",))
 
 
 def start_rebuild(pool: ConnectionPool, schema: str, projection: Projection) -> Generation:
@@ -165,7 +170,7 @@ def switch_live(pool: ConnectionPool, schema: str, projection: Projection, gener
     """Points the views at this generation and retires the previous live one, atomically."""
     q = sql.Identifier(schema)
     with pool.connection() as conn, conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{schema}.{projection.name}",))
+        _lock_projection(conn, schema, projection)
         _point_views(conn, schema, projection, generation)
         conn.execute(
             sql.SQL(

@@ -255,6 +255,14 @@ def _answers_ok(url: str) -> bool:
         return False
 
 
+def with_stack_defaults(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment, completed from the local stack's stack.env where it says nothing."""
+    env = os.environ if env is None else env
+    env_file = StackConfig.from_env(env).env_file
+    defaults = read_stack_env(env_file) if env_file.exists() else {}
+    return {**defaults, **env}
+
+
 def read_stack_env(path: Path) -> dict[str, str]:
     """Parses a stack.env file (KEY=value lines)."""
     env: dict[str, str] = {}
