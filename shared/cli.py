@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
 
+from services.identity.app import key_ring
+from services.identity.bootstrap import Operator
+from services.identity.credentials import Credentials
+from services.identity.demo import DEMO_PASSWORD, load_people
+from services.identity.directory import User
+from services.identity.events import COUNTRIES, ORGANISATION_TYPES
+from services.registry import REGISTRY
+from shared.auth import REGIONAL, Grant
 from shared.backbone.checkpoints import CheckpointSigner, verifier_from_string
-from shared.backbone.registry import REGISTRY
 from shared.backbone.store import EventStore
 from shared.backbone.tamper import latest_checkpoint, verify
 from shared.db import MigrationError, create_pool, migrate, service_migrations
+from shared.errors import Problem
 from shared.settings import SERVICE_NAMES, Settings, SettingsError, database_url_from_env
 from shared.stack.processes import StackError
 from shared.stack.stack import Stack, StackConfig, with_stack_defaults
@@ -30,8 +40,19 @@ def operator_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except (StackError, SettingsError, MigrationError) as exc:
             click.secho(f"actnow: {exc}", fg="red", err=True)
             sys.exit(1)
+        except Problem as problem:
+            fields = "; ".join(
+                f"{name}: {_messages(msgs)}" for name, msgs in problem.errors.items()
+            )
+            click.secho(f"actnow: {problem}" + (f" ({fields})" if fields else ""), fg="red",
+                        err=True)  # fmt: skip
+            sys.exit(1)
 
     return wrapper
+
+
+def _messages(messages: Any) -> str:
+    return " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
 
 
 @click.group()
@@ -145,9 +166,175 @@ def demo() -> None:
 @demo.command("load")
 @operator_errors
 def demo_load() -> None:
-    """Load the demo data into the running stack."""
-    # The services have no domain endpoints yet; each later capability adds its demo data here.
-    click.echo("demo data: nothing to load yet (the services expose no domain endpoints so far)")
+    """Load the demo data into the running stack (again: it is found, not duplicated)."""
+    with identity_operator() as operator:
+        logins = load_people(operator)
+    click.echo(f"demo people: {len(logins)} users; sign in with password {DEMO_PASSWORD!r}:")
+    for login in logins:
+        click.echo(f"  {login.username:<15} {login.role:<17} {login.scope:<9} {login.organisation}")
+
+
+# --- users --------------------------------------------------------------------------------
+@contextmanager
+def identity_operator() -> Iterator[Operator]:
+    settings = Settings.from_env("identity", with_stack_defaults())
+    pool = create_pool(settings.database_url, 2, name="actnow-cli")
+    try:
+        store = EventStore(pool, settings.schema, settings.origin, REGISTRY)
+        yield Operator(store, Credentials(pool, settings.schema))
+    finally:
+        pool.close()
+
+
+def _password(password_file: str | None) -> str:
+    if password_file:
+        return Path(password_file).read_text().strip()
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _grant(text: str) -> Grant:
+    role, _, scope = text.partition(":")
+    if not scope:
+        raise click.BadParameter(f"{text!r}: write ROLE:SCOPE, e.g. monitor:MK or auditor:regional")
+    return Grant(role, scope if scope == REGIONAL else scope.upper())
+
+
+def _show(user: User) -> None:
+    grants = ", ".join(f"{g.role}:{g.scope}" for g in sorted(user.grants, key=str)) or "no roles"
+    state = "active" if user.active else "deactivated"
+    click.echo(f"{user.username} ({user.display_name}, {user.country}, {state}): {grants}")
+
+
+@main.group()
+def users() -> None:
+    """Organisations, users and roles (acting as the platform, on this host)."""
+
+
+@users.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--display-name", default="Platform administrator")
+@click.option("--organisation", "organisation_name", default="BAN regional hub")
+@click.option("--country", default="RS", type=click.Choice(COUNTRIES, case_sensitive=False))
+@click.option("--password-file", help="read the password from this file instead of a prompt")
+@operator_errors
+def users_create_admin(username: str, display_name: str, organisation_name: str, country: str,
+                       password_file: str | None) -> None:  # fmt: skip
+    """The first platform administrator, in the hub's organisation."""
+    with identity_operator() as operator:
+        organisation = operator.organisation(organisation_name, country.upper(), "regional_hub")
+        user = operator.add_user(organisation, username, display_name, _password(password_file),
+                                 [Grant("platform_admin", REGIONAL)])  # fmt: skip
+    _show(user)
+
+
+@users.command("add-organisation")
+@click.option("--name", required=True)
+@click.option("--country", required=True, type=click.Choice(COUNTRIES, case_sensitive=False))
+@click.option("--type", "type_", required=True, type=click.Choice(ORGANISATION_TYPES))
+@operator_errors
+def users_add_organisation(name: str, country: str, type_: str) -> None:
+    """Register an organisation (found again, not duplicated, for the same country and name)."""
+    with identity_operator() as operator:
+        organisation = operator.organisation(name, country.upper(), type_)
+    click.echo(f"{organisation.organisation_id}  {organisation.name} ({organisation.country})")
+
+
+@users.command("add")
+@click.option("--username", required=True)
+@click.option("--display-name", required=True)
+@click.option("--organisation-id", required=True, type=click.UUID)
+@click.option("--role", "roles", multiple=True, help="ROLE:SCOPE, e.g. monitor:MK (repeatable)")
+@click.option("--password-file", help="read the password from this file instead of a prompt")
+@operator_errors
+def users_add(username: str, display_name: str, organisation_id: Any, roles: tuple[str, ...],
+              password_file: str | None) -> None:  # fmt: skip
+    """Register a user of an organisation with roles."""
+    with identity_operator() as operator:
+        organisation = operator.find_organisation(organisation_id)
+        if organisation is None:
+            raise click.BadParameter(
+                f"no organisation {organisation_id}", param_hint="--organisation-id"
+            )
+        user = operator.add_user(organisation, username, display_name, _password(password_file),
+                                 [_grant(role) for role in roles])  # fmt: skip
+    _show(user)
+
+
+@users.command("grant")
+@click.argument("username")
+@click.argument("role_scope", metavar="ROLE:SCOPE")
+@operator_errors
+def users_grant(username: str, role_scope: str) -> None:
+    """Grant a role for a country (or regional)."""
+    with identity_operator() as operator:
+        _show(operator.grant(username, _grant(role_scope)))
+
+
+@users.command("revoke")
+@click.argument("username")
+@click.argument("role_scope", metavar="ROLE:SCOPE")
+@operator_errors
+def users_revoke(username: str, role_scope: str) -> None:
+    """Revoke a role; the user's tokens carrying it stop working in every service."""
+    with identity_operator() as operator:
+        _show(operator.revoke(username, _grant(role_scope)))
+
+
+@users.command("deactivate")
+@click.argument("username")
+@click.option("--reason", required=True)
+@operator_errors
+def users_deactivate(username: str, reason: str) -> None:
+    """Deactivate a user: sign-in refused, tokens and sessions end everywhere within a minute."""
+    with identity_operator() as operator:
+        _show(operator.deactivate(username, reason))
+
+
+@users.command("reactivate")
+@click.argument("username")
+@operator_errors
+def users_reactivate(username: str) -> None:
+    with identity_operator() as operator:
+        _show(operator.reactivate(username))
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password-file", help="read the password from this file instead of a prompt")
+@operator_errors
+def users_set_password(username: str, password_file: str | None) -> None:
+    """Set a user's password; their sessions end."""
+    with identity_operator() as operator:
+        _show(operator.set_password(username, _password(password_file)))
+
+
+@users.command("show")
+@click.argument("username")
+@operator_errors
+def users_show(username: str) -> None:
+    with identity_operator() as operator:
+        user = operator.user(username)
+    if user is None:
+        raise click.BadParameter(f"there is no user {username!r}", param_hint="USERNAME")
+    _show(user)
+
+
+@main.group()
+def keys() -> None:
+    """Signing keys."""
+
+
+@keys.command("rotate")
+@operator_errors
+def keys_rotate() -> None:
+    """Rotate the identity service's token signing key (published now, signing shortly; the old
+    key stays published until its tokens have expired)."""
+    settings = Settings.from_env("identity", with_stack_defaults())
+    ring = key_ring(settings)
+    new = ring.rotate()
+    signs_from = new.created_at + ring.activation_delay
+    click.echo(f"new key {new.kid} signs from {signs_from:%H:%M:%S} UTC;"
+               f" {len(ring.published())} keys published")  # fmt: skip
 
 
 @demo.command("urls")

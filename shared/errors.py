@@ -25,6 +25,9 @@ class Problem(Exception):
     def __str__(self) -> str:
         return self.detail
 
+    def headers(self) -> dict[str, str]:
+        return {}
+
     def to_dict(self, instance: str | None = None) -> dict[str, Any]:
         return problem_body(
             self.status, self.title, self.detail, self.type_slug, self.errors, instance
@@ -49,6 +52,12 @@ class Forbidden(Problem):
     type_slug = "forbidden"
 
 
+class NotFound(Problem):
+    status = 404
+    title = "Not found"
+    type_slug = "not-found"
+
+
 class Conflict(Problem):
     status = 409
     title = "Conflict"
@@ -59,6 +68,17 @@ class PreconditionFailed(Problem):
     status = 412
     title = "Precondition failed"
     type_slug = "precondition-failed"
+
+
+@dataclass
+class TooManyRequests(Problem):
+    retry_after: int = 60
+    status: ClassVar[int] = 429
+    title: ClassVar[str] = "Too many requests"
+    type_slug: ClassVar[str] = "too-many-requests"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 def problem_body(

@@ -36,11 +36,21 @@ class Settings:
     kafka_partitions: int = 3
     # where the identity service publishes its token keys; endpoints that need a role need it
     jwks_url: str | None = None
+    # prepended to every topic name: lets test runs (or several deployments) share a broker
+    topic_prefix: str = ""
+    # session cookies are sent over HTTPS only; browsers treat http://localhost as secure too
+    cookie_secure: bool = True
+    # the identity worker starts signing with a new token key this often
+    key_rotation_days: int = 30
 
     @property
     def origin(self) -> str:
         """Names this service's log in events, topics and checkpoints: `<node>.<service>`."""
         return f"{self.node}.{self.service}"
+
+    def events_topic(self, service: str | None = None) -> str:
+        """The Kafka topic a service's log is relayed to on this node."""
+        return f"{self.topic_prefix}{self.node}.{service or self.service}.events"
 
     @property
     def schema(self) -> str:
@@ -72,6 +82,9 @@ class Settings:
             checkpoint_interval=float(_integer(env, "CHECKPOINT_INTERVAL_SECONDS", 10)),
             kafka_partitions=_integer(env, "KAFKA_PARTITIONS", 3),
             jwks_url=env.get("IDENTITY_JWKS_URL") or None,
+            topic_prefix=_topic_prefix(env),
+            cookie_secure=_flag(env, "COOKIE_SECURE", True),
+            key_rotation_days=_integer(env, "KEY_ROTATION_DAYS", 30),
         )
 
 
@@ -109,3 +122,24 @@ def _integer(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise SettingsError(f"environment variable {name}={raw!r} must be at least 1")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"environment variable {name}={raw!r} must be true or false")
+
+
+def _topic_prefix(env: Mapping[str, str]) -> str:
+    prefix = env.get("KAFKA_TOPIC_PREFIX", "")
+    if prefix and not re.fullmatch(r"[A-Za-z0-9._-]+", prefix):
+        raise SettingsError(
+            f"environment variable KAFKA_TOPIC_PREFIX={prefix!r} may hold only letters, digits,"
+            " '.', '_' and '-'"
+        )
+    return prefix

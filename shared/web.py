@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,7 +17,8 @@ from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared import metrics
-from shared.auth import TokenVerifier
+from shared.auth import KeyLookup, Principal, TokenVerifier
+from shared.backbone.envelope import SYSTEM, Actor
 from shared.backbone.store import ConcurrencyError
 from shared.backbone.worker import worker_readiness
 from shared.db import create_pool
@@ -27,6 +29,7 @@ from shared.errors import (
     ValidationProblem,
     problem_body,
 )
+from shared.revocations import Revocations, not_before_lookup
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,7 +64,9 @@ def _flatten_webargs(messages: dict[str, Any] | None) -> dict[str, Any]:
             flat[location] = fields
             continue
         for name, msgs in fields.items():
-            flat[name if location == "json" else f"{location}.{name}"] = msgs
+            flat[name if location in ("json", "form", "json_or_form") else f"{location}.{name}"] = (
+                msgs
+            )
     return flat
 
 
@@ -103,8 +108,10 @@ def create_service_app(
     title: str,
     blueprints: Iterable[Blueprint] = (),
     readiness: dict[str, ReadinessCheck] | None = None,
+    token_keys: KeyLookup | None = None,
 ) -> Flask:
-    """Builds the Flask app of one service; each service's create_app calls this."""
+    """Builds the Flask app of one service; each service's create_app calls this. Tokens are
+    verified with the keys from the identity service's JWKS (or `token_keys` in identity)."""
     app = Flask(f"services.{settings.service}")
     app.config.update(
         API_TITLE=title,
@@ -115,10 +122,15 @@ def create_service_app(
         JSON_SORT_KEYS=False,
     )
     app.extensions["actnow.settings"] = settings
-    if settings.jwks_url:
-        app.extensions["actnow.tokens"] = TokenVerifier(settings.jwks_url)
     pool = create_pool(settings.database_url, settings.db_pool_max, name=settings.service)
     app.extensions["actnow.db"] = pool
+    if settings.jwks_url or token_keys:
+        revocations = Revocations(settings.events_topic("identity"))
+        app.extensions["actnow.tokens"] = TokenVerifier(
+            settings.jwks_url,
+            keys=token_keys,
+            not_before=not_before_lookup(pool, settings.schema, revocations),
+        )
     checks: dict[str, ReadinessCheck] = {
         "database": database_reachable(pool),
         "kafka": kafka_reachable(settings.kafka_bootstrap),
@@ -130,6 +142,7 @@ def create_service_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _install_error_handlers(app)
+    _install_correlation(app)
     _install_request_metrics(app, settings.service)
     return app
 
@@ -169,7 +182,7 @@ def _operations_blueprint(settings: Settings, checks: dict[str, ReadinessCheck])
 def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(Problem)
     def handle_problem(problem: Problem) -> Response:
-        return problem_response(problem.to_dict(request.path), problem.status)
+        return problem_response(problem.to_dict(request.path), problem.status, problem.headers())
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Response:
@@ -188,6 +201,39 @@ def _install_error_handlers(app: Flask) -> None:
             ),
             500,
         )
+
+
+CORRELATION_HEADER = "X-Correlation-Id"
+
+
+def _install_correlation(app: Flask) -> None:
+    """Each request carries a correlation id (the caller's, when it sent a UUID) that goes into
+    the events it records and back in the response, so one action can be followed across
+    services."""
+
+    @app.before_request
+    def take_correlation_id() -> None:
+        sent = request.headers.get(CORRELATION_HEADER, "")
+        try:
+            g.correlation_id = uuid.UUID(sent)
+        except ValueError:
+            g.correlation_id = uuid.uuid4()
+
+    @app.after_request
+    def echo_correlation_id(response: Response) -> Response:
+        if "correlation_id" in g:
+            response.headers[CORRELATION_HEADER] = str(g.correlation_id)
+        return response
+
+
+def event_context(principal: Principal | None) -> dict[str, Any]:
+    """The actor and correlation id of the events a request records (NewEvent keywords)."""
+    actor = (
+        Actor(user=principal.user, organisation=principal.organisation or None)
+        if principal
+        else SYSTEM
+    )
+    return {"actor": actor, "correlation_id": g.get("correlation_id")}
 
 
 def _install_request_metrics(app: Flask, service: str) -> None:

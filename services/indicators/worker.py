@@ -3,7 +3,7 @@
 Run: `python -m services.indicators.worker`.
 """
 
-from shared.backbone.registry import REGISTRY
+from services.registry import REGISTRY
 from shared.backbone.worker import run_worker
 from shared.settings import Settings
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from threading import Event as StopFlag
 
@@ -20,6 +20,7 @@ from shared.backbone.relay import Relay
 from shared.backbone.store import EventStore
 from shared.backbone.tamper import run_signer
 from shared.db import create_pool
+from shared.revocations import Revocations
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,13 @@ def supervised(name: str, body: Callable[[StopFlag], object], stop: StopFlag) ->
 
 
 def run_worker(
-    settings: Settings, registry: EventRegistry, projections: Sequence[Projection] = ()
+    settings: Settings,
+    registry: EventRegistry,
+    projections: Sequence[Projection] = (),
+    tasks: Mapping[str, Callable[[StopFlag], object]] | None = None,
 ) -> None:
+    """Runs the relay, the checkpoint signer, the projections and the service's own periodic
+    tasks (name -> body(stop)) until SIGTERM."""
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -58,33 +64,60 @@ def run_worker(
     pool = create_pool(
         settings.database_url, settings.db_pool_max, name=f"{settings.service}-worker"
     )
+    threads = start_worker(settings, registry, pool, stop, projections, tasks)
+    stop.wait()
+    for thread in threads:
+        thread.join(timeout=15)
+    pool.close()
+
+
+def start_worker(
+    settings: Settings,
+    registry: EventRegistry,
+    pool: ConnectionPool,
+    stop: StopFlag,
+    projections: Sequence[Projection] = (),
+    tasks: Mapping[str, Callable[[StopFlag], object]] | None = None,
+) -> list[threading.Thread]:
+    """Starts the worker's threads (they run until `stop` is set) and returns them."""
     store = EventStore(pool, settings.schema, settings.origin, registry)
     settings.checkpoint_key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     signer = CheckpointSigner.from_key_file(settings.origin, settings.checkpoint_key_file)
-    relay = Relay(store, settings.kafka_bootstrap, partitions=settings.kafka_partitions)
+    relay = Relay(
+        store,
+        settings.kafka_bootstrap,
+        partitions=settings.kafka_partitions,
+        topic=settings.events_topic(),
+    )
     threads = [
         supervised("relay", relay.run, stop),
         supervised(
             "signer", lambda s: run_signer(store, signer, settings.checkpoint_interval, s), stop
         ),
     ]
-    for projection in projections:
+    # every service honours revocations from the identity events (see shared.revocations)
+    for projection in [Revocations(settings.events_topic("identity")), *projections]:
         threads.append(
             supervised(
                 f"projection {projection.name}",
                 lambda s, p=projection: ProjectionRunner(
-                    p, pool, settings.schema, settings.kafka_bootstrap, registry
+                    p,
+                    pool,
+                    settings.schema,
+                    settings.kafka_bootstrap,
+                    registry,
+                    group_prefix=f"{settings.topic_prefix}actnow",
                 ).run(s),
                 stop,
             )
         )
+    for name, body in (tasks or {}).items():
+        threads.append(supervised(name, body, stop))
     log.info(
-        "worker for %s running: relay, signer, %d projections", settings.origin, len(projections)
-    )
-    stop.wait()
-    for thread in threads:
-        thread.join(timeout=15)
-    pool.close()
+        "worker for %s running: relay, signer, %d projections, %d tasks",
+        settings.origin, len(projections) + 1, len(tasks or {}),
+    )  # fmt: skip
+    return threads
 
 
 def worker_readiness(pool: ConnectionPool, schema: str) -> dict[str, Callable[[], None]]:

@@ -1,0 +1,8 @@
+"""Every event type of every service in the one registry: a worker decodes what other services
+recorded (intake projections read identity events, indicators read intake events, ...), so each
+process registers them all by importing this module."""
+
+from services.identity import events as _identity_events  # noqa: F401  (registers its types)
+from shared.backbone.registry import REGISTRY
+
+__all__ = ["REGISTRY"]
