@@ -88,6 +88,10 @@ class KeyRing:
         """A new key signs from now on; the previous ones stay published (see `published`)."""
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         now = self.clock()
+        existing = self.keys()
+        if existing and now <= existing[-1].created_at:
+            # file names order the keys: a new key must sort after the newest one
+            now = existing[-1].created_at + timedelta(microseconds=1)
         kid = f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{os.urandom(3).hex()}"
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(

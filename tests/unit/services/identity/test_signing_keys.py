@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import jwt
 import pytest
 from werkzeug.serving import make_server
 
@@ -96,3 +97,46 @@ def test_key_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
     mode = (tmp_path / "keys" / f"{key.kid}.pem").stat().st_mode
     assert stat.S_IMODE(mode) == 0o600
     assert ring.current().kid == key.kid  # reused, not regenerated
+
+
+def test_across_a_rotation_an_old_token_verifies_until_its_expiry_and_not_after(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    clock.now = datetime.now(UTC) - timedelta(seconds=5)  # tokens may not be issued in future
+    ring = KeyRing(tmp_path, timedelta(minutes=15), clock)
+    verifier = TokenVerifier(keys=ring.public_key)
+    before = ring.sign({"sub": "user-7"})
+    clock.now += timedelta(seconds=1)
+    ring.rotate()
+    after = ring.sign({"sub": "user-8"})
+    assert jwt.get_unverified_header(before)["kid"] != jwt.get_unverified_header(after)["kid"]
+    clock.now += timedelta(minutes=14, seconds=58)
+    assert verifier.verify(before).user == "user-7"
+    clock.now += timedelta(seconds=2)  # the old key's last token has expired: it is withdrawn
+    with pytest.raises(Unauthenticated, match="no published key"):
+        verifier.verify(before)
+    assert verifier.verify(after).user == "user-8"
+
+
+def test_a_rotated_key_is_published_before_it_signs(tmp_path: Path) -> None:
+    clock = Clock()
+    ring = KeyRing(tmp_path, timedelta(minutes=15), clock, activation_delay=timedelta(seconds=30))
+    old = ring.current()
+    clock.now += timedelta(seconds=1)
+    new = ring.rotate()
+    assert [k.kid for k in ring.published()] == [old.kid, new.kid]
+    assert ring.current().kid == old.kid
+    clock.now += timedelta(seconds=30)
+    assert ring.current().kid == new.kid
+
+
+def test_the_schedule_rotates_only_an_old_key(tmp_path: Path) -> None:
+    clock = Clock()
+    ring = KeyRing(tmp_path, timedelta(minutes=15), clock)
+    first = ring.rotate_if_older_than(timedelta(days=30))
+    assert first is not None
+    clock.now += timedelta(days=29)
+    assert ring.rotate_if_older_than(timedelta(days=30)) is None
+    clock.now += timedelta(days=2)
+    assert ring.rotate_if_older_than(timedelta(days=30)) is not None
