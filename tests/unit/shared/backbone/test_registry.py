@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from marshmallow import Schema, fields
 
+import services.registry  # noqa: F401  (every service's event types)
 from shared.backbone.registry import REGISTRY, EventRegistry, InvalidPayload, UnknownEventType
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -87,7 +88,7 @@ def test_a_type_and_version_cannot_be_registered_twice() -> None:
 
 def test_golden_payloads_of_the_example_types_still_validate_and_upcast() -> None:
     registry = referral_registry()
-    for path in sorted(GOLDEN.glob("intake.ReferralMade.v*.json")):
+    for path in sorted(GOLDEN.glob("example.ReferralMade.v*.json")):
         golden = json.loads(path.read_text())
         version = int(path.stem.rsplit(".v", 1)[1])
         registry.validate("intake.ReferralMade", version, golden["payload"])
