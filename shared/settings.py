@@ -42,6 +42,8 @@ class Settings:
     cookie_secure: bool = True
     # the identity worker starts signing with a new token key this often
     key_rotation_days: int = 30
+    # the countries whose cases this node records: its own, or several on a demo stack
+    countries: tuple[str, ...] = ()
 
     @property
     def origin(self) -> str:
@@ -85,6 +87,7 @@ class Settings:
             topic_prefix=_topic_prefix(env),
             cookie_secure=_flag(env, "COOKIE_SECURE", True),
             key_rotation_days=_integer(env, "KEY_ROTATION_DAYS", 30),
+            countries=_countries(env, node),
         )
 
 
@@ -143,3 +146,17 @@ def _topic_prefix(env: Mapping[str, str]) -> str:
             " '.', '_' and '-'"
         )
     return prefix
+
+
+def _countries(env: Mapping[str, str], node: str) -> tuple[str, ...]:
+    raw = env.get("ACTNOW_COUNTRIES", "").strip()
+    if not raw:
+        return () if node == "hub" else (node.upper(),)
+    countries = tuple(part.strip().upper() for part in raw.split(",") if part.strip())
+    bad = [c for c in countries if not NODE_PATTERN.match(c.lower()) or c == "HUB"]
+    if bad:
+        raise SettingsError(
+            f"environment variable ACTNOW_COUNTRIES={raw!r} names {', '.join(bad)}: use AL, BA,"
+            " ME, MK, RS or XK, separated by commas"
+        )
+    return countries

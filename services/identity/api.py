@@ -9,10 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from flask import Response, current_app, jsonify, make_response, request, url_for
 from flask_smorest import Blueprint
-from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from services.identity import directory
@@ -50,7 +48,7 @@ from shared.auth import (
     check_csrf,
 )
 from shared.backbone.envelope import NewEvent
-from shared.backbone.projections import prepare_generation
+from shared.backbone.projections import query_read_model
 from shared.backbone.store import EventStore, ExpectedVersion
 from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unauthenticated
 from shared.settings import Settings
@@ -480,17 +478,5 @@ def _readable_countries(principal: Principal, country: str | None) -> list[str]:
 
 def _rows(query: str, params: Sequence[Any]) -> list[dict[str, Any]]:
     service = identity()
-    statement = sql.SQL(query).format(schema=sql.Identifier(service.settings.schema))
-    for attempt in (1, 2):
-        try:
-            with service.pool.connection() as conn, conn.cursor() as cursor:
-                cursor.execute(statement, params)
-                names = [column.name for column in cursor.description or []]
-                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-        except psycopg.errors.UndefinedTable:
-            if attempt == 2:
-                raise
-            # the worker has not built the read model yet: its (empty) tables are made now
-            directory_model = Directory(service.settings.events_topic("identity"))
-            prepare_generation(service.pool, service.settings.schema, directory_model)
-    raise AssertionError("unreachable")
+    directory_model = Directory(service.settings.events_topic("identity"))
+    return query_read_model(service.pool, service.settings.schema, directory_model, query, params)

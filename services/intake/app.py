@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
+from services.intake.api import Intake, blp, submissions
+from services.registry import REGISTRY
+from shared.backbone.store import EventStore
 from shared.settings import Settings
 from shared.web import create_service_app
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    return create_service_app(settings or Settings.from_env("intake"), "ACT Now intake")
+    settings = settings or Settings.from_env("intake")
+    app = create_service_app(settings, "ACT Now intake", [blp, submissions])
+    pool = app.extensions["actnow.db"]
+    store = EventStore(pool, settings.schema, settings.origin, REGISTRY)
+    app.extensions["actnow.intake"] = Intake(settings, pool, store)
+    return app

@@ -461,3 +461,27 @@ class _SeekToStoredPositions(ConsumerRebalanceListener):
 
     def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
         self.runner._load_positions(assigned)
+
+
+def query_read_model(
+    pool: ConnectionPool,
+    schema: str,
+    projection: Projection,
+    query: str,
+    params: Sequence[object],
+) -> list[dict[str, object]]:
+    """Rows of a query on a projection's views (`{schema}` in the query names the schema).
+    Before the worker has first run, the projection's empty tables are made, so a list is
+    empty rather than an error."""
+    statement = sql.SQL(query).format(schema=sql.Identifier(schema))
+    for attempt in (1, 2):
+        try:
+            with pool.connection() as conn, conn.cursor() as cursor:
+                cursor.execute(statement, params)
+                names = [column.name for column in cursor.description or []]
+                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        except psycopg.errors.UndefinedTable:
+            if attempt == 2:
+                raise
+            prepare_generation(pool, schema, projection)
+    raise AssertionError("unreachable")

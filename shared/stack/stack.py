@@ -132,6 +132,8 @@ class Stack:
             "KAFKA_BOOTSTRAP": self.kafka.bootstrap,
             "ACTNOW_NODE": self.config.node,
             "ACTNOW_STATE_DIR": str(self.config.state_dir),
+            # one local node records the demo cases of all five partner countries
+            "ACTNOW_COUNTRIES": os.environ.get("ACTNOW_COUNTRIES", "AL,BA,ME,MK,RS"),
         }
         env.update({f"{s.upper()}_URL": self.config.service_url(s) for s in SERVICE_NAMES})
         env["IDENTITY_JWKS_URL"] = f"{self.config.service_url('identity')}/.well-known/jwks.json"

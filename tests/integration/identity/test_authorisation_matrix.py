@@ -18,7 +18,7 @@ from werkzeug.test import TestResponse
 
 from services.identity.signing_keys import KeyRing
 from shared.auth import ROLES
-from tests.integration.identity.conftest import PASSWORD, People, bearer
+from tests.integration.conftest import PASSWORD, People, bearer
 
 REGIONAL_ROLES = {"platform_admin", "regional_analyst"}
 ADMINS = {("platform_admin", "regional"), ("national_admin", "MK")}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from services.identity.bootstrap import Operator
-from tests.integration.identity.conftest import PASSWORD, People, bearer, eventually
+from tests.integration.conftest import PASSWORD, People, bearer, eventually
 
 
 def test_a_national_admin_registers_an_organisation_and_a_user_of_their_country(

@@ -3,56 +3,17 @@ token of a deactivated user stops working in another service within the minute p
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
-from services.intake.app import create_app as create_intake_app
-from services.registry import REGISTRY
 from shared.auth import Grant, TokenVerifier
-from shared.backbone.worker import start_worker
-from shared.db import create_pool, migrate, service_migrations
 from shared.errors import Unauthenticated
-from shared.settings import Settings
-from tests.integration.identity.conftest import PASSWORD, People, bearer, settings_for
+from tests.integration.conftest import PASSWORD, People, bearer
 
 PROMISED_SECONDS = 60
-
-
-@pytest.fixture(scope="module")
-def identity_url(identity_app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, identity_app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def intake(
-    identity_settings: Settings, identity_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Flask]:
-    """The intake service and its worker, trusting the identity service above."""
-    settings = settings_for(
-        "intake", identity_settings.database_url, identity_settings.kafka_bootstrap,
-        Path(tmp_path_factory.mktemp("intake-state")), identity_settings.topic_prefix,
-        jwks_url=f"{identity_url}/.well-known/jwks.json",
-    )  # fmt: skip
-    migrate(settings.database_url, "intake", service_migrations("intake"))
-    app = create_intake_app(settings)
-    stop = threading.Event()
-    with create_pool(settings.database_url, 4, name="intake-worker-tests") as pool:
-        threads = start_worker(settings, REGISTRY, pool, stop)
-        yield app
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=15)
-    app.extensions["actnow.db"].close()
 
 
 def verifier(app: Flask) -> TokenVerifier:

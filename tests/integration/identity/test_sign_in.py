@@ -10,7 +10,7 @@ from werkzeug.test import TestResponse
 
 from services.identity.bootstrap import Operator
 from shared.auth import TokenVerifier
-from tests.integration.identity.conftest import PASSWORD, People, bearer
+from tests.integration.conftest import PASSWORD, People, bearer
 
 
 def login_events(operator: Operator, username: str) -> list[tuple[str, dict]]:

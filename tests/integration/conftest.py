@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from psycopg_pool import ConnectionPool
+from werkzeug.serving import make_server
 
 from services.identity.app import create_app
 from services.identity.bootstrap import Operator
@@ -23,6 +24,8 @@ from services.identity.credentials import Credentials
 from services.identity.directory import Organisation
 from services.identity.projections import Directory
 from services.identity.signing_keys import KeyRing
+from services.intake.app import create_app as create_intake_app
+from services.intake.projections import CaseViews, SubmissionViews
 from services.registry import REGISTRY
 from shared.auth import Grant
 from shared.backbone.store import EventStore
@@ -129,6 +132,38 @@ def client(identity_app: Flask) -> FlaskClient:
     client = identity_app.test_client()
     client.environ_base.update({"REMOTE_ADDR": address, "wsgi.url_scheme": "https"})
     return client
+
+
+@pytest.fixture(scope="session")
+def identity_url(identity_app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, identity_app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def intake(
+    identity_settings: Settings, identity_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
+    """The intake service and its worker, trusting the identity service above."""
+    settings = settings_for(
+        "intake", identity_settings.database_url, identity_settings.kafka_bootstrap,
+        Path(tmp_path_factory.mktemp("intake-state")), identity_settings.topic_prefix,
+        jwks_url=f"{identity_url}/.well-known/jwks.json", countries=("MK", "RS", "AL"),
+    )  # fmt: skip
+    migrate(settings.database_url, "intake", service_migrations("intake"))
+    app = create_intake_app(settings)
+    stop = threading.Event()
+    with create_pool(settings.database_url, 4, name="intake-worker-tests") as pool:
+        topic = settings.events_topic("intake")
+        projections = [CaseViews(topic), SubmissionViews(topic)]
+        threads = start_worker(settings, REGISTRY, pool, stop, projections)
+        yield app
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=15)
+    app.extensions["actnow.db"].close()
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -1,0 +1,319 @@
+"""The intake service's HTTP contract: case records and their events, institutions' aggregate
+submissions, and the log of who read which case."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import Response, current_app, g, jsonify, url_for
+from flask_smorest import Blueprint
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from services.intake import cases
+from services.intake.cases import Case
+from services.intake.projections import (
+    CaseViews,
+    SubmissionViews,
+    case_stream,
+    country_of,
+)
+from services.intake.schemas import (
+    AccessOut,
+    AccessQuery,
+    CaseIn,
+    CaseOut,
+    CasePage,
+    CaseQuery,
+    EventIn,
+    SubmissionIn,
+    SubmissionOut,
+    SubmissionQuery,
+)
+from services.intake.submissions import decide_submission, submission_stream
+from shared.auth import Principal, authenticated
+from shared.backbone.envelope import RecordedEvent
+from shared.backbone.projections import query_read_model
+from shared.backbone.store import EventStore, ExpectedVersion
+from shared.errors import Forbidden, NotFound, PreconditionFailed, ValidationProblem
+from shared.settings import Settings
+from shared.web import etag, event_context, if_match_version, stream_precondition
+
+# who may see case records: the people working the cases, and the monitors who check them
+CASE_WRITERS = ("case_worker",)
+CASE_READERS = ("case_worker", "monitor")
+SUBMITTERS = ("data_provider", "monitor")
+SUBMISSION_READERS = ("data_provider", "monitor", "reviewer", "national_admin")
+
+
+@dataclass(frozen=True)
+class Intake:
+    settings: Settings
+    pool: ConnectionPool
+    store: EventStore
+
+    def views(self) -> CaseViews:
+        return CaseViews(self.settings.events_topic("intake"))
+
+    def submission_views(self) -> SubmissionViews:
+        return SubmissionViews(self.settings.events_topic("intake"))
+
+
+def intake() -> Intake:
+    return current_app.extensions["actnow.intake"]
+
+
+def _require(principal: Principal, roles: tuple[str, ...], country: str) -> None:
+    if not principal.may(roles, country):
+        raise Forbidden(f"this needs the role {' or '.join(roles)} for {country}")
+
+
+def _served_country(country: str | None, field: str = "country") -> str:
+    served = intake().settings.countries
+    chosen = country or (served[0] if len(served) == 1 else None)
+    if chosen is None:
+        raise ValidationProblem(
+            "this node records several countries: name one", {field: [f"One of {list(served)}."]}
+        )
+    if chosen not in served:
+        raise ValidationProblem(
+            f"this node does not record {chosen}", {field: [f"One of {list(served)}."]}
+        )
+    return chosen
+
+
+# --- cases ----------------------------------------------------------------------------------
+blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Case records")
+
+
+@blp.route("/cases", methods=["POST"])
+@blp.arguments(CaseIn)
+@blp.response(201, CaseOut)
+def open_case(body: dict[str, Any]) -> Response:
+    """Opens a pseudonymous case with its HTCDS fields (case_worker of the country)."""
+    principal = authenticated()
+    country = _served_country(body.pop("country", None))
+    _require(principal, CASE_WRITERS, country)
+    body.setdefault("person_id", str(uuid.uuid4()))
+    events = cases.open_case(body, date.today(), **event_context(principal))
+    case_id = f"{country}-{uuid.uuid4()}"
+    intake().store.append(case_stream(case_id), ExpectedVersion.NO_STREAM, events)
+    case = _read_case(case_id)
+    response = _case_response(case_id, case)
+    response.status_code = 201
+    response.headers["Location"] = url_for("cases.get_case", case_id=case_id)
+    return response
+
+
+@blp.route("/cases/<case_id>")
+@blp.response(200, CaseOut)
+def get_case(case_id: str) -> Response:
+    """The case as its history says now (corrections applied), with every event; the read is
+    recorded in the access log."""
+    principal = authenticated()
+    _require(principal, CASE_READERS, country_of(case_id))
+    case = _read_case(case_id)
+    _log_access(principal, case_id, "read")
+    return _case_response(case_id, case)
+
+
+@blp.route("/cases/<case_id>/events", methods=["POST"])
+@blp.arguments(EventIn)
+@blp.response(200, CaseOut)
+def record_event(body: dict[str, Any], case_id: str) -> Response:
+    """Records one event on the case: `{"type": "ReferralMade", ...}`. With If-Match, only if
+    the case is still at that version."""
+    principal = authenticated()
+    _require(principal, CASE_WRITERS, country_of(case_id))
+    case = _read_case(case_id).case
+    expected = if_match_version()
+    if expected is not None and expected != case.version:
+        raise PreconditionFailed(
+            f"the case is at version {case.version}, not {expected}: read it again",
+            {"If-Match": [f"Current ETag is {etag(case.version)}."]},
+        )
+    event_type = body.pop("type")
+    full_type = event_type if event_type.startswith("intake.") else f"intake.{event_type}"
+    events = cases.record_event(case, full_type, body, date.today(), **event_context(principal))
+    with stream_precondition(expected):
+        intake().store.append(case_stream(case_id), case.version, events)
+    return _case_response(case_id, _read_case(case_id))
+
+
+@blp.route("/cases")
+@blp.arguments(CaseQuery, location="query")
+@blp.response(200, CasePage)
+def list_cases(query: dict[str, Any]) -> dict[str, Any]:
+    """Case summaries of one country, by case id, a page at a time (read model: may lag ~1 s)."""
+    principal = authenticated()
+    country = _served_country(query.get("country"))
+    _require(principal, CASE_READERS, country)
+    conditions, params = ["country = %s"], [country]
+    for name in ("status", "trafficking_status", "is_child"):
+        if name in query:
+            conditions.append(f"{name} = %s")
+            params.append(query[name])
+    if "identified_from" in query:
+        conditions.append("identification_date >= %s")
+        params.append(query["identified_from"])
+    if "identified_to" in query:
+        conditions.append("identification_date <= %s")
+        params.append(query["identified_to"])
+    if "after" in query:
+        conditions.append("case_id > %s")
+        params.append(query["after"])
+    service = intake()
+    rows = query_read_model(
+        service.pool, service.settings.schema, service.views(),
+        "SELECT case_id, country, person_id::text, status, trafficking_status, gender, is_child,"
+        " age, first_contact_date, identification_date, closed_date, exploitation, events,"
+        f" version FROM {{schema}}.case_list WHERE {' AND '.join(conditions)}"
+        " ORDER BY case_id LIMIT %s",
+        (*params, query["limit"]),
+    )  # fmt: skip
+    full = len(rows) == query["limit"]
+    return {"cases": rows, "next_after": rows[-1]["case_id"] if full else None}
+
+
+@blp.route("/access-log")
+@blp.arguments(AccessQuery, location="query")
+@blp.response(200, AccessOut(many=True))
+def access_log(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """Who read which case record of a country, newest first (national_admin)."""
+    principal = authenticated()
+    _require(principal, ("national_admin",), query["country"])
+    conditions, params = ["case_id LIKE %s"], [f"{query['country']}-%"]
+    for name in ("case_id", "username"):
+        if name in query:
+            conditions.append(f"{name} = %s")
+            params.append(query[name])
+    service = intake()
+    statement = sql.SQL(
+        "SELECT at, username, organisation, case_id, action FROM {}.access_log"
+        f" WHERE {' AND '.join(conditions)} ORDER BY at DESC, id DESC LIMIT %s"
+    ).format(sql.Identifier(service.settings.schema))
+    with service.pool.connection() as conn, conn.cursor() as cursor:
+        cursor.execute(statement, (*params, query["limit"]))
+        names = [column.name for column in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """A case as decided on (`case`: corrections applied) and as recorded (`events`)."""
+
+    case: Case
+    events: list[RecordedEvent]
+
+
+def _read_case(case_id: str) -> CaseRecord:
+    events = intake().store.read_stream(case_stream(case_id))
+    case = cases.state_from(events)
+    if case is None:
+        raise NotFound(f"there is no case {case_id!r}", {"case_id": ["Unknown."]})
+    return CaseRecord(case, events)
+
+
+def _case_response(case_id: str, record: CaseRecord) -> Response:
+    """The effective fields of the case, and every recorded event as it was recorded, with the
+    superseded ones marked (history is shown, never rewritten)."""
+    case = record.case
+    superseded = {
+        str(event_id)
+        for event in record.events
+        if event.event_type == "intake.CaseCorrected"
+        for event_id in event.payload["superseded_event_ids"]
+    }
+    body = CaseOut().dump({
+        "case_id": case_id, "country": country_of(case_id), "person_id": case.person_id,
+        "version": case.version, "status": case.status,
+        "trafficking_status": case.trafficking_status, "is_child": case.is_child,
+        "age": case.age, "fields_": dict(case.history[0].payload),
+        "events": [{"event_id": event.event_id, "type": event.event_type.removeprefix("intake."),
+                    "version": event.stream_version, "occurred_at": event.occurred_at,
+                    "fields_": event.payload, "superseded": str(event.event_id) in superseded}
+                   for event in record.events],
+    })  # fmt: skip
+    response = jsonify(body)
+    response.headers["ETag"] = etag(case.version)
+    return response
+
+
+def _log_access(principal: Principal, case_id: str, action: str) -> None:
+    service = intake()
+    statement = sql.SQL(
+        "INSERT INTO {}.access_log (username, organisation, case_id, action, correlation_id)"
+        " VALUES (%s, %s, %s, %s, %s)"
+    ).format(sql.Identifier(service.settings.schema))
+    with service.pool.connection() as conn:
+        conn.execute(statement, (principal.user, principal.organisation or None, case_id, action,
+                                 g.get("correlation_id")))  # fmt: skip
+
+
+# --- aggregate submissions ------------------------------------------------------------------
+submissions = Blueprint("submissions", __name__, url_prefix="/api/v1",
+                        description="Institutions' aggregate figures")  # fmt: skip
+
+
+@submissions.route("/submissions", methods=["POST"])
+@submissions.arguments(SubmissionIn)
+@submissions.response(201, SubmissionOut)
+def submit(body: dict[str, Any]) -> Response:
+    """An institution's agg_ figures for a reference period (data_provider or monitor of the
+    country). Submitting again for the same institution and period supersedes, keeping the
+    history; send If-Match to be sure you supersede the version you saw."""
+    principal = authenticated()
+    country = _served_country(body.get("country"))
+    _require(principal, SUBMITTERS, country)
+    stream = submission_stream(country, body["organisation_id"], body["period"])
+    store = intake().store
+    current = store.read_stream(stream)
+    version = current[-1].stream_version if current else 0
+    expected = if_match_version()
+    if expected is not None and expected != version:
+        raise PreconditionFailed(
+            f"the submission is at version {version}, not {expected}",
+            {"If-Match": [f"Current ETag is {etag(version)}."]},
+        )
+    event = decide_submission(country, body["organisation_id"], body["period"], body["figures"],
+                              body["document"], version, date.today(),
+                              **event_context(principal))  # fmt: skip
+    with stream_precondition(expected):
+        result = store.append(stream, version or ExpectedVersion.NO_STREAM, [event])
+    response = jsonify(SubmissionOut().dump({
+        "submission_id": stream, "version": result.stream_version, **event.payload,
+        "submitted_by": principal.user, "submitted_at": event.occurred_at,
+    }))  # fmt: skip
+    response.status_code = 201
+    response.headers["ETag"] = etag(result.stream_version)
+    return response
+
+
+@submissions.route("/submissions")
+@submissions.arguments(SubmissionQuery, location="query")
+@submissions.response(200, SubmissionOut(many=True))
+def list_submissions(query: dict[str, Any]) -> list[dict[str, Any]]:
+    """The current submissions of a country (with `history=true`, every version)."""
+    principal = authenticated()
+    country = _served_country(query.get("country"))
+    _require(principal, SUBMISSION_READERS, country)
+    conditions, params = ["s.country = %s"], [country]
+    if "period" in query:
+        conditions.append("s.period = %s")
+        params.append(query["period"])
+    if not query["history"]:
+        conditions.append(
+            "s.version = (SELECT max(version) FROM {schema}.submission_versions"
+            " WHERE submission_id = s.submission_id)"
+        )
+    service = intake()
+    return query_read_model(
+        service.pool, service.settings.schema, service.submission_views(),
+        "SELECT submission_id, version, country, organisation_id::text, period, figures,"
+        " document, submitted_by, submitted_at FROM {schema}.submission_versions s"
+        f" WHERE {' AND '.join(conditions)} ORDER BY period, submission_id, version",
+        params,
+    )  # fmt: skip
