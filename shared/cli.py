@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from services.identity.credentials import Credentials
 from services.identity.demo import DEMO_PASSWORD, load_people
 from services.identity.directory import User
 from services.identity.events import COUNTRIES, ORGANISATION_TYPES
+from services.intake import demo as intake_demo
 from services.registry import REGISTRY
 from shared.auth import REGIONAL, Grant
 from shared.backbone.checkpoints import CheckpointSigner, verifier_from_string
@@ -169,6 +171,18 @@ def demo_load() -> None:
     """Load the demo data into the running stack (again: it is found, not duplicated)."""
     with identity_operator() as operator:
         logins = load_people(operator)
+    intake_settings = Settings.from_env("intake", with_stack_defaults())
+    pool = create_pool(intake_settings.database_url, 2, name="actnow-demo")
+    try:
+        store = EventStore(pool, intake_settings.schema, intake_settings.origin, REGISTRY)
+        countries = [c for c in intake_demo.CASES_PER_YEAR if c in intake_settings.countries]
+        loaded = intake_demo.load(store, countries, date.today())
+    finally:
+        pool.close()
+    again = f"; {loaded.already_there} were already there" if loaded.already_there else ""
+    click.echo(f"demo cases: {loaded.cases} cases ({loaded.events} events) and"
+               f" {loaded.submissions} aggregate submissions for {', '.join(countries)},"
+               f" {intake_demo.YEARS[0]}-{intake_demo.YEARS[-1]}{again}")  # fmt: skip
     click.echo(f"demo people: {len(logins)} users; sign in with password {DEMO_PASSWORD!r}:")
     for login in logins:
         click.echo(f"  {login.username:<15} {login.role:<17} {login.scope:<9} {login.organisation}")

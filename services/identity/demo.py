@@ -46,6 +46,9 @@ def load_people(operator: Operator) -> list[DemoLogin]:
                                          "social_welfare_centre")  # fmt: skip
         coordinator = operator.organisation(f"National anti-trafficking coordinator ({country})",
                                             country, "national_coordinator")  # fmt: skip
+        # institutions whose aggregate figures the demo submits (services/intake/demo.py)
+        operator.organisation(f"Public prosecution office ({country})", country, "prosecution")
+        operator.organisation(f"Basic court ({country})", country, "court")
         add(cso, f"{cc}.admin", f"National admin, {cso_name}", "national_admin", country)
         add(cso, f"{cc}.monitor", f"Monitor, {cso_name}", "monitor", country)
         add(welfare, f"{cc}.caseworker", f"Case worker ({country})", "case_worker", country)
