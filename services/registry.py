@@ -4,6 +4,7 @@ process registers them all by importing this module."""
 
 from services.identity import events as _identity_events  # noqa: F401  (registers its types)
 from services.intake import events as _intake_events  # noqa: F401
+from services.intake import linkage as _intake_linkage  # noqa: F401
 from services.intake import submissions as _intake_submissions  # noqa: F401
 from shared.backbone.registry import REGISTRY
 

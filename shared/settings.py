@@ -44,6 +44,8 @@ class Settings:
     key_rotation_days: int = 30
     # the countries whose cases this node records: its own, or several on a demo stack
     countries: tuple[str, ...] = ()
+    # the national secret of the keyed linkage hashes (intake); made on first use
+    linkage_key_file: Path = Path(".local/keys/linkage.key")
 
     @property
     def origin(self) -> str:
@@ -88,6 +90,9 @@ class Settings:
             cookie_secure=_flag(env, "COOKIE_SECURE", True),
             key_rotation_days=_integer(env, "KEY_ROTATION_DAYS", 30),
             countries=_countries(env, node),
+            linkage_key_file=Path(
+                env.get("LINKAGE_KEY_FILE", str(state_dir / "keys" / f"{node}.linkage.key"))
+            ),
         )
 
 

@@ -15,6 +15,12 @@ from psycopg_pool import ConnectionPool
 
 from services.intake import cases
 from services.intake.cases import Case
+from services.intake.persons import (
+    PersonVault,
+    checked_identifiers,
+    current_links,
+    unlink,
+)
 from services.intake.projections import (
     CaseViews,
     SubmissionViews,
@@ -28,10 +34,13 @@ from services.intake.schemas import (
     CaseOut,
     CasePage,
     CaseQuery,
+    ErasureIn,
     EventIn,
+    IdentifiersOut,
     SubmissionIn,
     SubmissionOut,
     SubmissionQuery,
+    UnlinkIn,
 )
 from services.intake.submissions import decide_submission, submission_stream
 from shared.auth import Principal, authenticated
@@ -54,6 +63,7 @@ class Intake:
     settings: Settings
     pool: ConnectionPool
     store: EventStore
+    vault: PersonVault
 
     def views(self) -> CaseViews:
         return CaseViews(self.settings.events_topic("intake"))
@@ -97,10 +107,23 @@ def open_case(body: dict[str, Any]) -> Response:
     principal = authenticated()
     country = _served_country(body.pop("country", None))
     _require(principal, CASE_WRITERS, country)
+    raw_identifiers = body.pop("identifiers", None)
+    identifiers = checked_identifiers(raw_identifiers) if raw_identifiers is not None else None
     body.setdefault("person_id", str(uuid.uuid4()))
-    events = cases.open_case(body, date.today(), **event_context(principal))
+    context = event_context(principal)
+    events = cases.open_case(body, date.today(), **context)
     case_id = f"{country}-{uuid.uuid4()}"
-    intake().store.append(case_stream(case_id), ExpectedVersion.NO_STREAM, events)
+    person_id = str(body["person_id"])
+    service = intake()
+    if identifiers:
+        events += service.vault.enrol(person_id, case_id, identifiers, date.today(),
+                                      **context).events  # fmt: skip
+    try:
+        service.store.append(case_stream(case_id), ExpectedVersion.NO_STREAM, events)
+    except Exception:
+        if identifiers:  # nothing half-written: the key and hashes go with the refused case
+            service.vault.forget(person_id)
+        raise
     case = _read_case(case_id)
     response = _case_response(case_id, case)
     response.status_code = 201
@@ -141,6 +164,53 @@ def record_event(body: dict[str, Any], case_id: str) -> Response:
     with stream_precondition(expected):
         intake().store.append(case_stream(case_id), case.version, events)
     return _case_response(case_id, _read_case(case_id))
+
+
+@blp.route("/cases/<case_id>/identifiers")
+@blp.response(200, IdentifiersOut)
+def read_identifiers(case_id: str) -> dict[str, Any]:
+    """The person's direct identifiers, decrypted (case_worker; recorded in the access log)."""
+    principal = authenticated()
+    _require(principal, CASE_WRITERS, country_of(case_id))
+    record = _read_case(case_id)
+    _log_access(principal, case_id, "read_identifiers")
+    return {
+        "person_id": record.case.person_id,
+        "identifiers": intake().vault.identifiers(record.case.person_id, record.events),
+    }
+
+
+@blp.route("/cases/<case_id>/unlink", methods=["POST"])
+@blp.arguments(UnlinkIn)
+@blp.response(200, CaseOut)
+def unlink_persons(body: dict[str, Any], case_id: str) -> Response:
+    """Reverses links to persons found or confirmed earlier (case_worker)."""
+    principal = authenticated()
+    _require(principal, CASE_WRITERS, country_of(case_id))
+    record = _read_case(case_id)
+    event = unlink(record.case.person_id, current_links(record.events),
+                   [str(p) for p in body["person_ids"]], body["reason"], date.today(),
+                   **event_context(principal))  # fmt: skip
+    with stream_precondition(if_match_version()):
+        intake().store.append(case_stream(case_id), record.case.version, [event])
+    return _case_response(case_id, _read_case(case_id))
+
+
+@blp.route("/persons/<uuid:person_id>/erasure", methods=["POST"])
+@blp.arguments(ErasureIn)
+@blp.response(204)
+def erase_person(body: dict[str, Any], person_id: uuid.UUID) -> Response:
+    """Erases a person (national_admin): the key of their identifiers and their linkage hashes
+    are deleted and `PersonErased` is recorded; the case's other facts stay, pseudonymous."""
+    principal = authenticated()
+    service = intake()
+    case_id = service.vault.case_of(str(person_id))
+    if case_id is None:
+        raise NotFound("no identifiers are held for this person", {"person_id": ["Unknown."]})
+    _require(principal, ("national_admin",), country_of(case_id))
+    service.vault.erase(service.store, str(person_id), case_id, body["reason"], principal.user,
+                        **event_context(principal))  # fmt: skip
+    return Response(status=204)
 
 
 @blp.route("/cases")
@@ -232,6 +302,7 @@ def _case_response(case_id: str, record: CaseRecord) -> Response:
         "version": case.version, "status": case.status,
         "trafficking_status": case.trafficking_status, "is_child": case.is_child,
         "age": case.age, "fields_": dict(case.history[0].payload),
+        "linked_person_ids": current_links(record.events),
         "events": [{"event_id": event.event_id, "type": event.event_type.removeprefix("intake."),
                     "version": event.stream_version, "occurred_at": event.occurred_at,
                     "fields_": event.payload, "superseded": str(event.event_id) in superseded}

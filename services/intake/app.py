@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.intake.api import Intake, blp, submissions
+from services.intake.persons import PersonVault, linkage_secret
 from services.registry import REGISTRY
 from shared.backbone.store import EventStore
 from shared.settings import Settings
@@ -16,5 +17,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = create_service_app(settings, "ACT Now intake", [blp, submissions])
     pool = app.extensions["actnow.db"]
     store = EventStore(pool, settings.schema, settings.origin, REGISTRY)
-    app.extensions["actnow.intake"] = Intake(settings, pool, store)
+    vault = PersonVault(pool, settings.schema, linkage_secret(settings.linkage_key_file))
+    app.extensions["actnow.intake"] = Intake(settings, pool, store, vault)
     return app

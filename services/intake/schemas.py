@@ -46,6 +46,7 @@ class CaseOut(Schema):
     is_child = fields.Boolean(allow_none=True)
     age = fields.Integer(allow_none=True)
     fields_ = fields.Dict(data_key="fields")
+    linked_person_ids = fields.List(fields.String())
     events = fields.List(fields.Nested(EventOut))
 
 
@@ -121,3 +122,19 @@ class AccessOut(Schema):
     organisation = fields.String(allow_none=True)
     case_id = fields.String()
     action = fields.String()
+
+
+class IdentifiersOut(Schema):
+    person_id = fields.String()
+    identifiers = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class UnlinkIn(Schema):
+    person_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.OneOf(
+        ("DifferentPersons", "HashCollision", "DataEntryError", "Other")))  # fmt: skip
+
+
+class ErasureIn(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf(
+        ("DataSubjectRequest", "RetentionExpired", "RecordedInError", "Other")))  # fmt: skip
