@@ -9,6 +9,7 @@ the event (about a second after the identity service records it).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -56,13 +57,32 @@ class Revocations:
         )
 
 
-def not_before_lookup(pool: ConnectionPool, schema: str, projection: Revocations) -> NotBefore:
-    """subject -> the moment before which its tokens are revoked (None: none are)."""
+REMEMBER_SECONDS = 2.0
+
+
+def not_before_lookup(
+    pool: ConnectionPool, schema: str, projection: Revocations, remember: float = REMEMBER_SECONDS
+) -> NotBefore:
+    """subject -> the moment before which its tokens are revoked (None: none are). An answer
+    is reused for `remember` seconds: a busy client then costs one query every two seconds,
+    and a revocation still takes effect within seconds, far inside the minute promised."""
     query = sql.SQL("SELECT not_before FROM {} WHERE subject = %s").format(
         sql.Identifier(schema, "token_revocations")
     )
+    recent: dict[str, tuple[float, datetime | None]] = {}
 
     def not_before(subject: str) -> datetime | None:
+        now = time.monotonic()
+        hit = recent.get(subject)
+        if hit is not None and now - hit[0] < remember:
+            return hit[1]
+        if len(recent) > 10_000:  # many subjects: start afresh rather than grow without bound
+            recent.clear()
+        answer = _ask(subject)
+        recent[subject] = (now, answer)
+        return answer
+
+    def _ask(subject: str) -> datetime | None:
         with pool.connection(timeout=5.0) as conn:
             try:
                 row = conn.execute(query, (subject,)).fetchone()

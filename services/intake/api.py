@@ -3,8 +3,10 @@ submissions, and the log of who read which case."""
 
 from __future__ import annotations
 
+import threading
 import uuid
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -36,6 +38,7 @@ from services.intake.schemas import (
     CaseQuery,
     ErasureIn,
     EventIn,
+    EventsRecorded,
     IdentifiersOut,
     SubmissionIn,
     SubmissionOut,
@@ -64,6 +67,7 @@ class Intake:
     pool: ConnectionPool
     store: EventStore
     vault: PersonVault
+    cache: CaseCache = field(default_factory=lambda: CaseCache())
 
     def views(self) -> CaseViews:
         return CaseViews(self.settings.events_topic("intake"))
@@ -145,7 +149,7 @@ def get_case(case_id: str) -> Response:
 
 @blp.route("/cases/<case_id>/events", methods=["POST"])
 @blp.arguments(EventIn)
-@blp.response(200, CaseOut)
+@blp.response(201, EventsRecorded)
 def record_event(body: dict[str, Any], case_id: str) -> Response:
     """Records one event on the case: `{"type": "ReferralMade", ...}`. With If-Match, only if
     the case is still at that version."""
@@ -163,7 +167,7 @@ def record_event(body: dict[str, Any], case_id: str) -> Response:
     events = cases.record_event(case, full_type, body, date.today(), **event_context(principal))
     with stream_precondition(expected):
         intake().store.append(case_stream(case_id), case.version, events)
-    return _case_response(case_id, _read_case(case_id))
+    return _recorded_response(case_id, _read_case(case_id), len(events))
 
 
 @blp.route("/cases/<case_id>/identifiers")
@@ -279,12 +283,72 @@ class CaseRecord:
     events: list[RecordedEvent]
 
 
+class CaseCache:
+    """Recently used cases of this process, as folded. A read still asks the store for events
+    after the cached version (one indexed query), so a case is never stale; only the fold of
+    the history already seen is saved."""
+
+    def __init__(self, size: int = 5000) -> None:
+        self.size = size
+        self._items: OrderedDict[str, CaseRecord] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, case_id: str) -> CaseRecord | None:
+        with self._lock:
+            record = self._items.get(case_id)
+            if record is not None:
+                self._items.move_to_end(case_id)
+            return record
+
+    def put(self, case_id: str, record: CaseRecord) -> None:
+        with self._lock:
+            self._items[case_id] = record
+            self._items.move_to_end(case_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 def _read_case(case_id: str) -> CaseRecord:
-    events = intake().store.read_stream(case_stream(case_id))
-    case = cases.state_from(events)
+    service = intake()
+    stream = case_stream(case_id)
+    cached = service.cache.get(case_id)
+    if cached is None:
+        events = service.store.read_stream(stream)
+        case = cases.state_from(events)
+    else:
+        new = service.store.read_stream(stream, from_version=cached.case.version + 1)
+        if not new:
+            return cached
+        events = [*cached.events, *new]
+        case = cases.state_after(cached.case, new) or cases.state_from(events)
     if case is None:
         raise NotFound(f"there is no case {case_id!r}", {"case_id": ["Unknown."]})
-    return CaseRecord(case, events)
+    record = CaseRecord(case, events)
+    service.cache.put(case_id, record)
+    return record
+
+
+def _recorded_response(case_id: str, record: CaseRecord, count: int) -> Response:
+    """What a recorded event changed: the case's state now and the events just recorded (the
+    whole history is one GET away)."""
+    case = record.case
+    body = EventsRecorded().dump({
+        "case_id": case_id, "version": case.version, "status": case.status,
+        "trafficking_status": case.trafficking_status, "is_child": case.is_child,
+        "age": case.age, "fields_": dict(case.history[0].payload),
+        "recorded": [_event_out(event, set()) for event in record.events[-count:]],
+    })  # fmt: skip
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["ETag"] = etag(case.version)
+    response.headers["Location"] = url_for("cases.get_case", case_id=case_id)
+    return response
+
+
+def _event_out(event: RecordedEvent, superseded: set[str]) -> dict[str, Any]:
+    return {"event_id": event.event_id, "type": event.event_type.removeprefix("intake."),
+            "version": event.stream_version, "occurred_at": event.occurred_at,
+            "fields_": event.payload, "superseded": str(event.event_id) in superseded}  # fmt: skip
 
 
 def _case_response(case_id: str, record: CaseRecord) -> Response:
@@ -303,10 +367,7 @@ def _case_response(case_id: str, record: CaseRecord) -> Response:
         "trafficking_status": case.trafficking_status, "is_child": case.is_child,
         "age": case.age, "fields_": dict(case.history[0].payload),
         "linked_person_ids": current_links(record.events),
-        "events": [{"event_id": event.event_id, "type": event.event_type.removeprefix("intake."),
-                    "version": event.stream_version, "occurred_at": event.occurred_at,
-                    "fields_": event.payload, "superseded": str(event.event_id) in superseded}
-                   for event in record.events],
+        "events": [_event_out(event, superseded) for event in record.events],
     })  # fmt: skip
     response = jsonify(body)
     response.headers["ETag"] = etag(case.version)

@@ -569,6 +569,21 @@ def state_from(events: Iterable[Recorded]) -> Case | None:
     return None if case is None else replace(case, version=version)
 
 
+def state_after(case: Case, new_events: Iterable[Recorded]) -> Case | None:
+    """The case after events recorded since `case` was folded, without folding its whole
+    history again; None when one of them is a correction (which can change any earlier fact,
+    so the caller folds the whole stream)."""
+    for event in new_events:
+        if event.event_type == CASE_CORRECTED:
+            return None
+        if event.event_type in INTAKE_TYPES:
+            fact = Fact(event.event_id, event.event_type, _current_payload(event),
+                        event.stream_version, event.occurred_at)  # fmt: skip
+            case = apply(case, fact)
+        case = replace(case, version=event.stream_version)
+    return case
+
+
 def _effective(events: Iterable[Recorded]) -> tuple[list[Fact], int]:
     facts: list[Fact] = []
     position: dict[str, int] = {}

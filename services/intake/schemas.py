@@ -138,3 +138,14 @@ class UnlinkIn(Schema):
 class ErasureIn(Schema):
     reason = fields.String(required=True, validate=validate.OneOf(
         ("DataSubjectRequest", "RetentionExpired", "RecordedInError", "Other")))  # fmt: skip
+
+
+class EventsRecorded(Schema):
+    case_id = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    trafficking_status = fields.String()
+    is_child = fields.Boolean(allow_none=True)
+    age = fields.Integer(allow_none=True)
+    fields_ = fields.Dict(data_key="fields")
+    recorded = fields.List(fields.Nested(EventOut))

@@ -49,9 +49,11 @@ def test_a_case_worker_opens_a_case_and_adds_a_referral(api: FlaskClient, people
     assert opened.json["fields"]["vic_TraffickingStatusDecisionMakingOrg"]  # from the body type
     added = api.post(f"/api/v1/cases/{case_id}/events", json=REFERRAL,
                      headers={**headers, "If-Match": opened.headers["ETag"]})  # fmt: skip
-    assert added.status_code == 200, added.json
-    assert [e["type"] for e in added.json["events"]] == ["CaseOpened", "ReferralMade"]
+    assert added.status_code == 201, added.json
+    assert [e["type"] for e in added.json["recorded"]] == ["ReferralMade"]
     assert added.headers["ETag"] == '"2"'
+    whole = api.get(f"/api/v1/cases/{case_id}", headers=headers).json
+    assert [e["type"] for e in whole["events"]] == ["CaseOpened", "ReferralMade"]
 
 
 def test_an_invalid_case_names_every_bad_field_and_stores_nothing(
@@ -86,7 +88,7 @@ def test_a_stale_if_match_is_refused_with_412(api: FlaskClient, people: People) 
     headers = worker(people)
     case_id = open_case(api, headers, country="MK").json["case_id"]
     assert api.post(f"/api/v1/cases/{case_id}/events", json=REFERRAL,
-                    headers={**headers, "If-Match": '"1"'}).status_code == 200  # fmt: skip
+                    headers={**headers, "If-Match": '"1"'}).status_code == 201  # fmt: skip
     stale = api.post(f"/api/v1/cases/{case_id}/events", json=REFERRAL,
                      headers={**headers, "If-Match": '"1"'})  # fmt: skip
     assert stale.status_code == 412
@@ -122,10 +124,12 @@ def test_a_correction_supersedes_and_keeps_the_original(api: FlaskClient, people
         "corrected_fields": {"vic_TypeOfExploitation": ["ForcedLabour"]},
         "reason": "DataEntryError",
     })  # fmt: skip
-    assert corrected.status_code == 200, corrected.json
-    body = corrected.json
+    assert corrected.status_code == 201, corrected.json
+    assert corrected.json["fields"]["vic_TypeOfExploitation"] == ["ForcedLabour"]
+    body = api.get(f"/api/v1/cases/{case['case_id']}", headers=headers).json
     assert body["fields"]["vic_TypeOfExploitation"] == ["ForcedLabour"]
     assert body["events"][0]["superseded"] is True and len(body["events"]) == 2
+    assert body["events"][0]["fields"]["vic_TypeOfExploitation"] == ["SexualExploitation"]
 
 
 def test_the_case_list_comes_from_the_read_model_with_filters_and_pages(

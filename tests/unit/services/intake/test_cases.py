@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from services.intake import cases as cases_module
 from services.intake.cases import Case, open_case, record_event, state_from
 from services.intake.events import INTAKE_TYPES
 from shared.backbone.envelope import Actor, NewEvent, RecordedEvent, canonical_json
@@ -1140,3 +1141,24 @@ def test_corrected_values_are_stored_as_their_event_type_stores_them() -> None:
     stream.record("CompensationClaimFiled", date="2025-03-01", forum="Civil")
     (correction,) = correct(stream, "CompensationClaimFiled", {"amount_claimed_eur": 8500})
     assert correction.payload["corrected_fields"] == {"amount_claimed_eur": 8500.0}
+
+
+def test_advancing_a_folded_case_by_new_events_equals_folding_the_whole_stream() -> None:
+    stream, claim_id = awarded(1000.0)
+    stream.record("CompensationPaid", claim_id=claim_id, date="2025-05-01", amount_eur=400.0,
+                  payer="Perpetrator")  # fmt: skip
+    for split in range(1, len(stream.events)):
+        head = state_from(stream.events[:split])
+        assert head is not None
+        advanced = cases_module.state_after(head, stream.events[split:])
+        assert advanced == state_from(stream.events)
+
+
+def test_advancing_past_a_correction_asks_for_a_whole_fold() -> None:
+    stream = Stream(identified())
+    opened = stream.id_of("CaseOpened")
+    head = stream.case
+    fix = {"prs_Gender": "Masculine"}
+    stream.record("CaseCorrected", superseded_event_ids=[opened], reason="DataEntryError",
+                  corrected_event_type="intake.CaseOpened", corrected_fields=fix)  # fmt: skip
+    assert cases_module.state_after(head, stream.events[1:]) is None
