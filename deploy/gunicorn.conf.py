@@ -10,7 +10,8 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 10
-accesslog = "-"
+# GUNICORN_ACCESSLOG="" turns the access log off (benchmarks)
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # clients (kafka-python, psycopg pools) are created in each worker after the fork

@@ -756,11 +756,10 @@ def _field_breakdown(
     source: FieldType,
     source_name: str,
 ) -> Disaggregation | None:
-    # A person falls in several categories if the catalogue says so or the source is a
-    # multi-select; a code list not marked either way stays open (None), like its source.
-    multi = True if doc.get("multi_valued") is True or source.multi is True else source.multi
-    base = Disaggregation(name, "field", (source_name,), "identity", (), source,
-                          multi_valued=multi is True)  # fmt: skip
+    # A person falls in several categories if the catalogue says so (multi_valued) or the
+    # source is a marked multi-select (iso3166_alpha2_multi); otherwise in one.
+    multi = doc.get("multi_valued") is True or source.multi is True
+    base = Disaggregation(name, "field", (source_name,), "identity", (), source, multi_valued=multi)
     if "map" in doc:
         return _mapped(p, f"{path}.map", base, doc.get("map"), source)
     if "bands" in doc:
@@ -784,18 +783,13 @@ def _field_breakdown(
     return _coded(base, categories)
 
 
-def _coded(
-    base: Disaggregation, categories: Sequence[str], multi: bool | None = None, **changes: Any
-) -> Disaggregation:
+def _coded(base: Disaggregation, categories: Sequence[str], **changes: Any) -> Disaggregation:
     """Categories as a code list (with `unknown` for a missing value); the derived field holds
     one of them, or several if the breakdown is multi-valued."""
     with_unknown = tuple(categories) + (() if UNKNOWN in categories else (UNKNOWN,))
-    holds_several = base.multi_valued if multi is None else multi
+    made = replace(base, categories=with_unknown, **changes)
     return replace(
-        base,
-        categories=with_unknown,
-        value_type=FieldType("code", holds_several, with_unknown, named=base.name),
-        **changes,
+        made, value_type=FieldType("code", made.multi_valued, with_unknown, named=base.name)
     )
 
 
@@ -816,7 +810,7 @@ def _identity(
     if not allowed:
         p.add(path, f"Needs values, a map or bands: {source.describe()} has no code list.")
         return None
-    return _coded(base, allowed, multi=True if base.multi_valued else source.multi)
+    return _coded(base, allowed)
 
 
 def _country_scope(
@@ -832,7 +826,7 @@ def _country_scope(
         ):
             p.add(f"{path}.partner_countries", "Must be a list of ISO 3166 alpha-2 codes.")
             partners = []
-        return _coded(base, categories, multi=False, rule="citizenship_scope",
+        return _coded(base, categories, rule="citizenship_scope",
                       partner_countries=frozenset(partners), multi_valued=False)  # fmt: skip
     if set(categories) != set(LOCATION_VALUES):
         p.add(
@@ -841,7 +835,7 @@ def _country_scope(
             f"{_allowed(SCOPE_VALUES)} (with partner_countries), or into its codes "
             "(values: iso3166_alpha2).",
         )
-    return _coded(base, categories, multi=False, rule="location", multi_valued=False)
+    return _coded(base, categories, rule="location", multi_valued=False)
 
 
 def _mapped(
@@ -1495,9 +1489,10 @@ def _breakdown_problem(scope: _Scope, d: Disaggregation, part: Statistic | None)
     witnesses = _witness_events([*part.where, *(population.conditions if population else ())])
     if witnesses & owners:
         return None
-    over = subject.name or "persons"
-    return f"{d.name} comes from {' | '.join(d.derived_from)}, and it runs over {over} " + (
-        f"with events of {_allowed(sorted(witnesses))}." if witnesses else "without such events."
+    over = f"{subject.name} events" if subject.name else "persons"
+    return (
+        f"{d.name} comes from {' | '.join(d.derived_from)}; it runs over {over} and selects no "
+        f"{' or '.join(sorted(owners))} event with exists (which would carry the value)."
     )
 
 

@@ -23,6 +23,10 @@ from shared.backbone.envelope import RecordedEvent
 from shared.backbone.projections import Tables
 
 CASE_STREAM_PREFIX = "case-"
+# events after which a case's row in the list is folded again from its whole timeline
+REFOLDING = frozenset({
+    cases.CASE_OPENED, cases.CASE_CORRECTED, cases.STATUS_DECIDED, cases.PRESUMED,
+})  # fmt: skip
 
 
 def case_id_of(stream_id: str) -> str:
@@ -96,8 +100,48 @@ class CaseViews:
                     for e in case_events
                 ],
             )
-        for case_id in dict.fromkeys(case_id_of(e.stream_id) for e in case_events):
+        refold, advance = self._plan(case_events)
+        for case_id in refold:
             self._refold(conn, tables, case_id)
+        if advance:
+            self._advance(conn, tables, advance)
+
+    def _plan(
+        self, events: Sequence[RecordedEvent]
+    ) -> tuple[list[str], dict[str, list[RecordedEvent]]]:
+        """Which cases must be folded again from their timelines (new ones, and those whose
+        identification or whose history changed), and which only move on: most events
+        (services, referrals, closure) change nothing in the list but the case's version."""
+        by_case: dict[str, list[RecordedEvent]] = {}
+        for event in events:
+            by_case.setdefault(case_id_of(event.stream_id), []).append(event)
+        refold = [case_id for case_id, mine in by_case.items()
+                  if any(e.event_type in REFOLDING for e in mine)]  # fmt: skip
+        return refold, {c: mine for c, mine in by_case.items() if c not in refold}
+
+    def _advance(
+        self, conn: psycopg.Connection, tables: Tables, by_case: dict[str, list[RecordedEvent]]
+    ) -> None:
+        rows = []
+        for case_id, mine in by_case.items():
+            closed = [e.payload for e in mine if e.event_type == cases.CASE_CLOSED]
+            rows.append((case_id, max(e.stream_version for e in mine), len(mine),
+                         max(e.occurred_at for e in mine),
+                         closed[-1]["cas_Status"] if closed else None,
+                         closed[-1]["ext_CaseClosedDate"] if closed else None))  # fmt: skip
+        ids, versions, counts, times, statuses, closed_dates = map(list, zip(*rows, strict=True))
+        conn.execute(
+            sql.SQL(
+                "UPDATE {0} c SET version = greatest(c.version, u.version),"
+                " events = c.events + u.n, updated_at = greatest(c.updated_at, u.at),"
+                " status = coalesce(u.status, c.status),"
+                " closed_date = coalesce(u.closed::date, c.closed_date)"
+                " FROM unnest(%s::text[], %s::int[], %s::int[], %s::timestamptz[], %s::text[],"
+                " %s::text[]) AS u(case_id, version, n, at, status, closed)"
+                " WHERE c.case_id = u.case_id AND c.version < u.version"
+            ).format(tables["case_list"]),
+            (ids, versions, counts, times, statuses, closed_dates),
+        )
 
     def _refold(self, conn: psycopg.Connection, tables: Tables, case_id: str) -> None:
         rows = conn.execute(

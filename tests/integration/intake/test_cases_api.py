@@ -166,3 +166,26 @@ def test_every_read_of_a_case_is_in_the_access_log_for_the_national_admin(
     assert log.status_code == 200
     assert [(r["username"], r["action"]) for r in log.json] == [("mk.the-monitor", "read")]
     assert api.get("/api/v1/access-log?country=MK", headers=monitor).status_code == 403
+
+
+def test_the_list_follows_later_events_and_corrections(api: FlaskClient, people: People) -> None:
+    headers = worker(people, "AL")
+    case = open_case(api, headers, country="AL").json
+    case_id = case["case_id"]
+    api.post(f"/api/v1/cases/{case_id}/events", json=REFERRAL, headers=headers)
+    closing = {"type": "CaseClosed", "ext_CaseClosedDate": "2025-06-01", "cas_Status": "Closed"}
+    closed = api.post(f"/api/v1/cases/{case_id}/events", headers=headers, json=closing)
+    assert closed.status_code == 201, closed.json
+
+    def row() -> dict:
+        page = api.get("/api/v1/cases?country=AL&limit=1000", headers=headers).json["cases"]
+        return next((c for c in page if c["case_id"] == case_id), {})
+
+    eventually(lambda: row().get("version") == 3)
+    assert (row()["status"], row()["closed_date"], row()["events"]) == ("Closed", "2025-06-01", 3)
+    fix = {"type": "CaseCorrected", "superseded_event_ids": [case["events"][0]["event_id"]],
+           "corrected_event_type": "intake.CaseOpened", "corrected_fields": {"prs_Gender":
+           "Masculine"}, "reason": "DataEntryError"}  # fmt: skip
+    assert api.post(f"/api/v1/cases/{case_id}/events", json=fix, headers=headers).status_code == 201
+    eventually(lambda: row().get("gender") == "Masculine")
+    assert row()["version"] == 4 and row()["events"] == 4
