@@ -16,6 +16,7 @@ every service (see `shared.revocations`).
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -89,6 +90,7 @@ class TokenVerifier:
         """Keys come from the JWKS at `jwks_url` or, in the identity service itself, from
         `keys`; `not_before` tells when a subject's earlier tokens were revoked."""
         self.issuer, self.audience, self._not_before = issuer, audience, not_before
+        self._verified: dict[str, dict[str, Any]] = {}
         if keys is not None:
             self._key_for = keys
         elif jwks_url:
@@ -101,18 +103,14 @@ class TokenVerifier:
             raise ValueError("a TokenVerifier needs a JWKS URL or a key lookup")
 
     def verify(self, token: str) -> Principal:
-        try:
-            kid = jwt.get_unverified_header(token).get("kid")
-            if not isinstance(kid, str):
-                raise jwt.InvalidTokenError("the token names no key (kid)")
-            claims = jwt.decode(
-                token, key=self._key_for(kid), algorithms=["EdDSA"], issuer=self.issuer,
-                audience=self.audience, options={"require": ["exp", "iat", "iss", "aud", "sub"]},
-            )  # fmt: skip
-        except jwt.PyJWKClientConnectionError as exc:
-            raise Unauthenticated("the identity service's keys cannot be fetched") from exc
-        except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"the token was refused: {exc}") from exc
+        claims = self._verified.get(token)
+        if claims is None or claims["exp"] <= time.time():
+            claims = self._decode(token)
+            if len(self._verified) > 10_000:
+                self._verified.clear()
+            # a token whose signature held once holds until it expires: a busy client's
+            # next requests skip the signature check (revocation is still asked below)
+            self._verified[token] = claims
         principal = principal_from(claims)
         if self._not_before is not None:
             cutoff = self._not_before(principal.user)
@@ -122,6 +120,21 @@ class TokenVerifier:
                     " its password): sign in again"
                 )
         return principal
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            if not isinstance(kid, str):
+                raise jwt.InvalidTokenError("the token names no key (kid)")
+            claims: dict[str, Any] = jwt.decode(
+                token, key=self._key_for(kid), algorithms=["EdDSA"], issuer=self.issuer,
+                audience=self.audience, options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )  # fmt: skip
+        except jwt.PyJWKClientConnectionError as exc:
+            raise Unauthenticated("the identity service's keys cannot be fetched") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"the token was refused: {exc}") from exc
+        return claims
 
 
 def principal_from(claims: dict[str, Any]) -> Principal:

@@ -7,7 +7,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import Response, current_app, g, jsonify, url_for
@@ -46,8 +46,9 @@ from services.intake.schemas import (
     UnlinkIn,
 )
 from services.intake.submissions import decide_submission, submission_stream
+from services.registry import REGISTRY
 from shared.auth import Principal, authenticated
-from shared.backbone.envelope import RecordedEvent
+from shared.backbone.envelope import NewEvent, RecordedEvent
 from shared.backbone.projections import query_read_model
 from shared.backbone.store import EventStore, ExpectedVersion
 from shared.errors import Forbidden, NotFound, PreconditionFailed, ValidationProblem
@@ -155,7 +156,8 @@ def record_event(body: dict[str, Any], case_id: str) -> Response:
     the case is still at that version."""
     principal = authenticated()
     _require(principal, CASE_WRITERS, country_of(case_id))
-    case = _read_case(case_id).case
+    record = _read_case(case_id)
+    case = record.case
     expected = if_match_version()
     if expected is not None and expected != case.version:
         raise PreconditionFailed(
@@ -166,8 +168,10 @@ def record_event(body: dict[str, Any], case_id: str) -> Response:
     full_type = event_type if event_type.startswith("intake.") else f"intake.{event_type}"
     events = cases.record_event(case, full_type, body, date.today(), **event_context(principal))
     with stream_precondition(expected):
-        intake().store.append(case_stream(case_id), case.version, events)
-    return _recorded_response(case_id, _read_case(case_id), len(events))
+        result = intake().store.append(case_stream(case_id), case.version, events)
+    if result.already_recorded:  # a retry of events recorded before: show the case as it is
+        return _recorded_response(case_id, _read_case(case_id), len(events))
+    return _recorded_response(case_id, _after_append(case_id, record, events), len(events))
 
 
 @blp.route("/cases/<case_id>/identifiers")
@@ -306,6 +310,32 @@ class CaseCache:
             self._items.move_to_end(case_id)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class JustAppended:
+    """An event this process has just appended, shaped as the case views read recorded ones;
+    saves reading back what was just written."""
+
+    event_id: uuid.UUID
+    event_type: str
+    stream_version: int
+    occurred_at: datetime
+    payload: dict[str, Any]
+    schema_version: int = 1
+
+
+def _after_append(case_id: str, before: CaseRecord, appended: list[NewEvent]) -> CaseRecord:
+    version = before.case.version
+    new = [JustAppended(e.event_id, e.event_type, version + n, e.occurred_at, e.payload,
+                        e.schema_version or REGISTRY.current_version(e.event_type))
+           for n, e in enumerate(appended, start=1)]  # fmt: skip
+    events = [*before.events, *new]
+    case = cases.state_after(before.case, new) or cases.state_from(events)
+    assert case is not None
+    record = CaseRecord(case, events)  # type: ignore[arg-type]
+    intake().cache.put(case_id, record)
+    return record
 
 
 def _read_case(case_id: str) -> CaseRecord:

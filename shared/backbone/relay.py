@@ -10,6 +10,7 @@ yet recorded as sent are sent again: consumers deduplicate by (partition, log_in
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from threading import Event as StopFlag
 
@@ -22,6 +23,10 @@ from shared.backbone.metrics import RELAY_LAG, RELAY_PUBLISHED
 from shared.backbone.store import EventStore
 
 log = logging.getLogger(__name__)
+
+
+SAVE_EVERY = 0.25  # seconds between position saves while busy
+GATHER = 0.005  # seconds the relay waits after a batch, so that busy appends travel together
 
 
 def events_topic(origin: str) -> str:
@@ -73,7 +78,8 @@ class Relay:
     def run(self, stop: StopFlag, poll_interval: float = 1.0) -> None:
         """Publishes until stop is set; NOTIFY wakes it when events are appended."""
         ensure_topic(self.bootstrap, self.topic, self.partitions)
-        position = self.position()
+        position = saved = self.position()
+        last_save = 0.0
         with psycopg.connect(self.store.pool.conninfo, autocommit=True) as listener:
             listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.store.channel)))
             while not stop.is_set():
@@ -81,10 +87,19 @@ class Relay:
                 if events:
                     self.publish(events)
                     position = events[-1].log_index
-                    self._save(position)
-                    RELAY_LAG.labels(self.topic).set(max(0, self.store.head().size - position))
+                    # the saved position may trail what was published: after a crash the
+                    # relay sends those again and consumers drop them by log_index
+                    if time.monotonic() - last_save > SAVE_EVERY:
+                        self._save(position)
+                        saved, last_save = position, time.monotonic()
+                    if len(events) == self.batch_size:  # a full page: more may be waiting
+                        RELAY_LAG.labels(self.topic).set(max(0, self.store.head().size - position))
+                        continue
+                    time.sleep(GATHER)  # let appends under load pile up into one batch
                     continue
-                self._save(position)  # the heartbeat readiness looks at
+                if saved != position or time.monotonic() - last_save > poll_interval:
+                    self._save(position)  # also the heartbeat readiness looks at
+                    saved, last_save = position, time.monotonic()
                 RELAY_LAG.labels(self.topic).set(0)
                 for _ in listener.notifies(timeout=poll_interval, stop_after=1):
                     pass

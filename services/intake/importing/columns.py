@@ -327,12 +327,15 @@ def read_answers(answers: Iterable[Answer], person_id: str) -> RowContent:
         if value is not None and value != []:
             parts[answer.column.goes_to][answer.column.payload_key] = value
     command = {"person_id": person_id, **parts[COMMAND]}
-    events = [
+    status = command.get("cas_Status")
+    if status in codes.CLOSED_CASE_STATUS:
+        command["cas_Status"] = OPENED_AS
+    events = (
         _referral_made(parts[INCOMING], "Incoming"),
         _referral_made(parts[OUTGOING], "Outgoing"),
-    ]
-    events.append(_case_closed(command, parts[CLOSURE], titles, errors))
-    return RowContent(command, tuple(event for event in events if event), parts[IDENTIFIER], errors)
+        _case_closed(status, parts[CLOSURE], titles, errors),
+    )
+    return RowContent(command, tuple(filter(None, events)), parts[IDENTIFIER], errors)
 
 
 def _referral_made(payload: dict[str, Any], direction: str) -> dict[str, Any]:
@@ -340,11 +343,9 @@ def _referral_made(payload: dict[str, Any], direction: str) -> dict[str, Any]:
 
 
 def _case_closed(
-    command: dict[str, Any], closure: dict[str, Any], titles: Mapping[str, str], errors: Errors
+    status: str | None, closure: dict[str, Any], titles: Mapping[str, str], errors: Errors
 ) -> dict[str, Any]:
-    status = command.get("cas_Status")
     if status in codes.CLOSED_CASE_STATUS:
-        command["cas_Status"] = OPENED_AS
         return {"type": "CaseClosed", "cas_Status": status, **closure}
     if closure and status is not None:
         field = "ext_CaseClosedDate"

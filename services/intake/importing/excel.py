@@ -121,23 +121,34 @@ def _case_sheet(book: Any) -> tuple[Any, Header]:
 def _header(sheet: Any) -> Header | None:
     top = list(sheet.iter_rows(max_row=HEADER_ROWS, max_col=MAX_COLUMNS, values_only=True))
     found = [(number, row) for number, row in enumerate(top, 1) if _is_header(row)]
-    if not found:
-        return None
     rows = [row for _, row in reversed(found)]  # the lowest header row first: it wins
     columns, ignored, taken = [], {}, {}
-    for index in range(max(len(row) for row in rows)):
+    for index in range(max((len(row) for row in rows), default=0)):
         titles = [str(row[index]).strip() for row in rows if _named(row, index)]
-        column = next((column_named(title) for title in titles if column_named(title)), None)
+        if not titles:
+            continue  # no header, no data: the template's row numbers in column A
+        title, column = _decisive(titles)
         if column is None:
-            _ignore(ignored, titles, index)
+            ignored[title] = (
+                dropped_because(title) or "not a field the platform records; not imported"
+            )
         elif column.field in taken:
-            ignored[titles[0]] = f"same field as column {taken[column.field]}; not imported"
+            ignored[title] = f"same field as column {taken[column.field]}; not imported"
         else:
-            title = next(title for title in titles if column_named(title) is column)
             taken[column.field] = get_column_letter(index + 1)
             columns.append((index, column, title))
+    if not columns:
+        return None
     width = max(index for index, _, _ in columns) + 1
     return Header(found[-1][0], tuple(columns), ignored, width)
+
+
+def _decisive(titles: list[str]) -> tuple[str, Column | None]:
+    """The lowest title the import knows (as read or as dropped) says what the column is."""
+    for title in titles:
+        if column_named(title) or dropped_because(title):
+            return title, column_named(title)
+    return titles[0], None
 
 
 def _named(row: Sequence[Any], index: int) -> bool:
@@ -148,13 +159,6 @@ def _is_header(row: Sequence[Any]) -> bool:
     names = [str(cell) for cell in row if isinstance(cell, str)]
     hits = sum(1 for name in names if column_named(name) or dropped_because(name))
     return hits >= MIN_HEADER_MATCHES
-
-
-def _ignore(ignored: dict[str, str], titles: list[str], index: int) -> None:
-    if titles:
-        reason = dropped_because(titles[0]) or "not a field the platform records; not imported"
-        ignored[titles[0]] = reason
-    # A column without a header (the template's row numbers in column A) is not data.
 
 
 def _rows(
@@ -180,7 +184,7 @@ def _rows(
             Answer(column, title, _cell(values, index)) for index, column, title in header.columns
         ]
         if all(is_blank(answer.raw) for answer in answers):
-            continue  # e.g. the template's numbered empty rows: column A has no header
+            continue  # nothing in a column that is read (the template's numbered empty rows)
         cases += 1
         if cases > limits.max_rows:
             refuse(

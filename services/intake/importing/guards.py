@@ -38,25 +38,27 @@ def describe(data: bytes) -> str:
     """What the content seems to be, for a refusal that says why it was not read."""
     if data.startswith(OLE_MAGIC):
         return (
-            "an Excel 97-2003 workbook (.xls) or a password-protected workbook; "
-            "save it without a password as an Excel workbook (.xlsx)"
+            "an Excel 97-2003 workbook (.xls) or a password-protected workbook (save it "
+            "without a password as an Excel workbook, .xlsx)"
         )
+    if data.startswith(ZIP_MAGIC):
+        return "a zip archive"
     if data.startswith(b"%PDF"):
         return "a PDF document"
     if looks_like_json(data):
-        return "JSON; import it as XLSForm submissions"
+        return "JSON"
     if data[:64].lstrip().startswith(b"<"):
-        return "XML or HTML, not an Excel workbook (.xlsx)"
+        return "XML or HTML"
     if b"\x00" not in data[:4096]:
-        return "plain text (CSV?); open it in Excel and save it as an Excel workbook (.xlsx)"
-    return "not an Excel workbook (.xlsx) or JSON"
+        return "plain text such as CSV (open it in Excel and save it as .xlsx)"
+    return "of a kind that cannot be imported"
 
 
 def check_workbook_archive(data: bytes, limits: Limits) -> None:
     """Checks an xlsx's zip structure and declared sizes; nothing is inflated here."""
     check_size(data, limits)
     if not data.startswith(ZIP_MAGIC):
-        refuse(f"The file is {describe(data)}.")
+        refuse(f"The file is {describe(data)}, not an Excel workbook (.xlsx).")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()

@@ -17,7 +17,8 @@ from services.intake.importing import labels
 from services.intake.importing.countries import ALIASES, COUNTRY_NAMES
 
 Reader = Callable[[Any], Any]
-MAX_TEXT = 1_000
+# The longest identifier persons.checked_identifiers takes; a longer one is refused at reading.
+MAX_TEXT = 300
 # A multi-select cell holds at most one of each code; a cell of more parts is not a list.
 MAX_PARTS = 300
 
@@ -98,7 +99,7 @@ def many_of(options: Options) -> Reader:
             code = options.find(str(part))
             if code is None:
                 unknown.append(str(part))
-            elif code not in found:  # "Active; active" names one code
+            elif code not in found:  # "Forced labour; ForcedLabour" names one code
                 found.append(code)
         if unknown:
             raise CellError(_unknown_parts(unknown, options.rule()))
@@ -258,7 +259,7 @@ def text(raw: Any) -> str:
         return a_date(raw)
     value = " ".join(str(raw).split())
     if len(value) > MAX_TEXT:
-        raise CellError(f"Is {len(value)} characters long; at most {MAX_TEXT} are kept.")
+        raise CellError(f"Is {len(value)} characters long; at most {MAX_TEXT} may be imported.")
     return value
 
 
@@ -280,9 +281,9 @@ def or_other(options: Options) -> Reader:
     `Other` (the XLSForm asks the incoming referral reason as text)."""
     find = one_of(options)
 
-    def read(raw: Any) -> str:
+    def read(raw: Any) -> Any:
         try:
-            return str(find(raw))
+            return find(raw)
         except CellError:
             return "Other"
 

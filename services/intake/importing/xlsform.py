@@ -50,6 +50,7 @@ METADATA = {
     "deprecatedID",
     "rootUuid",
 }
+MAX_GROUP_DEPTH = 20
 # The form asks these as free text where the field standard has a picklist.
 FREE_TEXT_READERS = {"cas_ReasonForIncomingReferral": or_other(REASON)}
 
@@ -130,14 +131,15 @@ def _row(number: int, submission: Any, ignored: dict[str, str], person_id: str) 
     )
 
 
-def _leaves(answers: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+def _leaves(answers: dict[str, Any], prefix: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
     """Each answer with its path; OData nests groups as objects. Repeat groups (lists) are
-    not part of the HTCDS form and are skipped, like Kobo's `_attachments`."""
+    not part of the HTCDS form and are skipped, like Kobo's `_attachments`, and so are
+    objects nested deeper than a form's groups go (a crafted file could exhaust the stack)."""
     for key, value in answers.items():
         path = f"{prefix}{key}"
         if isinstance(value, dict):
-            if key != "__system":  # ODK Central's submission metadata
-                yield from _leaves(value, f"{path}/")
+            if key != "__system" and depth < MAX_GROUP_DEPTH:  # __system: ODK Central metadata
+                yield from _leaves(value, f"{path}/", depth + 1)
         elif not isinstance(value, list):
             yield path, value
 
