@@ -65,6 +65,12 @@ DISAGGREGATION_KEYS = (
     "national_only", "hub_collapse", "hub_collapse_to",
 )  # fmt: skip
 AGGREGATE_KEYS = ("type", "unit_of_count", "submitted_by", "breakdowns", "attributes")
+DOCUMENT_KEYS = (
+    "schema_version", "catalog_id", "catalog_version", "status", "language", "reference_period",
+    "conventions", "disclosure", "vocabularies", "populations", "htcds_fields",
+    "extension_fields", "events", "aggregate_fields", "disaggregations", "sources", "references",
+    "indicators", "retired",
+)  # fmt: skip
 
 # --- Types -------------------------------------------------------------------------------------
 
@@ -174,7 +180,7 @@ class Disaggregation:
     origin: str  # field event aggregate
     derived_from: tuple[str, ...]
     rule: str  # identity map bands citizenship_scope location aggregate
-    categories: tuple[str, ...]  # () for an open list (country codes)
+    categories: tuple[str, ...]  # only `unknown` for an open list (country codes)
     value_type: FieldType  # the type of the derived field
     rules: tuple[MapRule, ...] = ()
     bands: tuple[Band, ...] = ()
@@ -374,7 +380,9 @@ def _mapping(p: _Problems, raw: Any, path: str, required: bool = True) -> Mappin
     return {}
 
 
-def _names(p: _Problems, raw: Any, path: str, allowed: Sequence[str] | None = None) -> tuple:
+def _names(
+    p: _Problems, raw: Any, path: str, allowed: Sequence[str] | None = None
+) -> tuple[Any, ...]:
     """A list of names, each (if `allowed` is given) one of the allowed ones."""
     if raw is None:
         return ()
@@ -414,6 +422,9 @@ def load_catalogue(path: str | Path) -> Catalogue:
 def parse_catalogue(document: Any) -> Catalogue:
     p = _Problems()
     doc = _mapping(p, document, "catalogue")
+    for key in doc:
+        if key not in DOCUMENT_KEYS:  # a misspelt `retired` must not silently drop its check
+            p.add(str(key), f"Unknown section {key!r}; allowed: {_allowed(DOCUMENT_KEYS)}.")
     vocabularies = _vocabularies(p, doc.get("vocabularies"))
     sources = {str(k): str(v) for k, v in _mapping(p, doc.get("sources"), "sources").items()}
     references = dict(_mapping(p, doc.get("references"), "references"))
@@ -523,7 +534,8 @@ def _type_rule(fields: Mapping[str, FieldType]) -> str:
 
 def _field_types(p: _Problems, doc: Mapping[str, Any]) -> dict[str, FieldType]:
     raw: dict[str, tuple[str, Any]] = {}
-    for section, prefixes in (("htcds_fields", HTCDS_PREFIXES), ("extension_fields", ("ext_",))):
+    sections = (("htcds_fields", HTCDS_PREFIXES), ("extension_fields", (EXTENSION_PREFIX,)))
+    for section, prefixes in sections:
         for name, spec in _mapping(p, doc.get(section), section).items():
             if not str(name).startswith(prefixes):
                 p.add(f"{section}.{name}", f"Must start with one of: {_allowed(prefixes)}.")
@@ -805,7 +817,8 @@ def _identity(
     if values == "iso3166_alpha2" or source.kind == "country":
         if source.kind != "country":
             p.add(path, f"iso3166_alpha2 needs a country field, not {source.describe()}.")
-        return replace(base, value_type=replace(source, named=base.name))
+        # An open list: the countries found, plus `unknown` for persons without one.
+        return replace(base, categories=(UNKNOWN,), value_type=replace(source, named=base.name))
     allowed = _source_values(source)
     if not allowed:
         p.add(path, f"Needs values, a map or bands: {source.describe()} has no code list.")
@@ -826,8 +839,13 @@ def _country_scope(
         ):
             p.add(f"{path}.partner_countries", "Must be a list of ISO 3166 alpha-2 codes.")
             partners = []
-        return _coded(base, categories, rule="citizenship_scope",
-                      partner_countries=frozenset(partners), multi_valued=False)  # fmt: skip
+        return _coded(
+            base,
+            categories,
+            rule="citizenship_scope",
+            partner_countries=frozenset(partners),
+            multi_valued=False,
+        )
     if set(categories) != set(LOCATION_VALUES):
         p.add(
             f"{path}.values",
@@ -843,7 +861,8 @@ def _mapped(
 ) -> Disaggregation | None:
     doc = _mapping(p, raw, path)
     allowed = _source_values(source)
-    rules, seen = [], {}
+    rules: list[MapRule] = []
+    seen: dict[str, str] = {}
     for category, entry in doc.items():
         rule = _map_rule(p, f"{path}.{category}", label(category), entry, source, allowed)
         for code in rule.codes:
@@ -894,7 +913,13 @@ def _banded(
             continue
         low = float(match.group(1))
         high = None if match.group(3) else float(match.group(2))
-        if (high is not None and high < low) or (bands and low <= (bands[-1].high or low)):
+        previous = bands[-1] if bands else None
+        after_open = previous is not None and previous.high is None
+        if (
+            (high is not None and high < low)
+            or after_open
+            or (previous is not None and previous.high is not None and low <= previous.high)
+        ):
             p.add(path, f"Band {text!r} must start above the previous band and not be empty.")
         bands.append(Band(str(text), low, high))
     return _coded(base, [band.label for band in bands], rule="bands", bands=tuple(bands))
@@ -979,14 +1004,13 @@ class _Checker:
             return None
         found = self.scope.person_field(name)
         if found is None:
-            where = (
-                f", or an attribute of {event} ({_allowed(self.scope.events[event].attributes)})"
-            )
+            inside = ""
+            if event is not None:
+                attributes = _allowed(self.scope.events[event].attributes)
+                inside = f", or an attribute of {event} ({attributes})"
             self.problems.append(
                 f"Unknown field {name!r}; allowed: a case field ({_allowed(self.scope.fields)}),"
-                f" a derived field ({_allowed(self.scope.derived)})"
-                + (where if event is not None else "")
-                + "."
+                f" a derived field ({_allowed(self.scope.derived)}){inside}."
             )
         return found
 
@@ -1309,8 +1333,9 @@ def _quantitative(
         p.add(f"{at}.unit", f"Must be {PERCENT!r} when there is a denominator.")
     if raw.get("disaggregations") is None:
         p.add(f"{at}.disaggregations", "Required: a list (empty if there are none).")
-    names = _names(p, raw.get("disaggregations"), f"{at}.disaggregations",
-                   list(scope.disaggregations))  # fmt: skip
+    names = _names(
+        p, raw.get("disaggregations"), f"{at}.disaggregations", list(scope.disaggregations)
+    )
     parts = {"numerator": numerator, "denominator": denominator}
     for name in names:
         if name in scope.disaggregations:
@@ -1415,8 +1440,11 @@ def _subject(
     if isinstance(ref, ex.Attribute) and not (kind == "median" and entity is not None):
         owners.insert(0, ref.owner)
     if len(set(owners)) > 1:
-        p.add(path, f"Tests attributes of several owners ({_allowed(dict.fromkeys(owners))}); "
-                    "a statistic runs over one event type or records field.")  # fmt: skip
+        p.add(
+            path,
+            f"Tests attributes of several owners ({_allowed(dict.fromkeys(owners))}); "
+            "a statistic runs over one event type or records field.",
+        )
         return None
     owner = owners[0] if owners else None
     if kind == "count":
@@ -1427,8 +1455,9 @@ def _subject(
             return None
         return Subject("person")
     if owner is None:
-        p.add(f"{path}.{kind}", f"{kind} needs <Event>.<attr>, agg_<records>.<attr> or "
-                                "over: person.")  # fmt: skip
+        p.add(
+            f"{path}.{kind}", f"{kind} needs <Event>.<attr>, agg_<records>.<attr> or over: person."
+        )
         return None
     if owner in scope.aggregates:
         return Subject("records", owner)

@@ -451,10 +451,8 @@ def _test(condition: ex.Condition, value: Any, ctx: _Context) -> bool:
         return day is not None and compare(day, condition.operator, ctx.period.end)
     right = _operand(condition.operand, ctx)
     if condition.operator in ex.ORDERING:
-        numbers = [
-            v for v in (value, right) if isinstance(v, int | float) and not isinstance(v, bool)
-        ]
-        return len(numbers) == 2 and compare(value, condition.operator, right)
+        both = _is_number(value) and _is_number(right)
+        return both and compare(value, condition.operator, right)
     return compare(_norm(value), condition.operator, _norm(right))
 
 
@@ -474,12 +472,8 @@ class _Contribution:
 @dataclass(frozen=True)
 class _Figure:
     amount: Number | None
-    persons: frozenset[str] = frozenset()
-    records: int = 0
-
-    @property
-    def contributors(self) -> int:
-        return len(self.persons) or self.records
+    persons: frozenset[str] = frozenset()  # whose data the amount rests on
+    records: int = 0  # submitted records it rests on
 
 
 AggregateInput = Number | Mapping[Cell, Number] | Sequence[Mapping[str, Any]]
@@ -656,8 +650,9 @@ class Evaluation:
                 continue
             value = _value(statistic.ref, person, self.ctx, event, None) if statistic.ref else None
             categories = {d.name: self._categories(d, person, event, witnesses) for d in dims}
-            yield _Contribution(_entity_key(statistic, person, n, event), person.person_id,
-                                value, categories)  # fmt: skip
+            yield _Contribution(
+                _entity_key(statistic, person, n, event), person.person_id, value, categories
+            )
 
     def _categories(
         self,
@@ -669,7 +664,8 @@ class Evaluation:
         if d.origin == "field":
             return tuple(as_items(person.fields.get(d.name))) or (UNKNOWN,)
         # An event breakdown reads the event the statistic runs over, else the events that
-        # made its `exists` conditions true (e.g. the direction of the returns counted).
+        # made its `exists` conditions true (e.g. the direction of the returns counted). An
+        # event without the attribute adds nothing; `unknown` only if none of them has it.
         sources = [alternative.split(".", 1) for alternative in d.derived_from]
         events = [focus] if focus and focus.event_type in {o for o, _ in sources} else witnesses
         found = [
@@ -739,10 +735,10 @@ def _submitted(
     submitted: AggregateInput | None, dims: Sequence[Disaggregation]
 ) -> dict[Cell, _Figure]:
     """An institution's figures for the cells asked for; a cell not submitted is missing."""
-    if submitted is None or isinstance(submitted, list | tuple):
+    if isinstance(submitted, int | float):
+        return {} if dims else {(): _Figure(submitted)}
+    if not isinstance(submitted, Mapping):  # missing, or records given for a figure
         return {}
-    if not isinstance(submitted, Mapping):
-        return {(): _Figure(submitted)} if not dims else {}
     names = [d.name for d in dims]
     found = {}
     for cell, amount in submitted.items():
@@ -757,7 +753,8 @@ def _cells(dims: Sequence[Disaggregation], observed: Iterable[Cell]) -> list[Cel
     per_dim = []
     for n, d in enumerate(dims):
         extra = sorted({cell[n][1] for cell in observed} - set(d.categories))
-        per_dim.append([*d.categories, *extra])
+        known = [category for category in d.categories if category != UNKNOWN]
+        per_dim.append([*known, *extra, *([UNKNOWN] if UNKNOWN in d.categories else [])])
     return [tuple(zip(names, combo, strict=True)) for combo in itertools.product(*per_dim)]
 
 

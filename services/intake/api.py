@@ -10,13 +10,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, url_for
+from flask import Response, current_app, g, jsonify, request, url_for
 from flask_smorest import Blueprint
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from services.intake import cases
 from services.intake.cases import Case
+from services.intake.importing import read_upload, validate_batch
+from services.intake.importing.recording import errors_report, record_batch
 from services.intake.persons import (
     PersonVault,
     checked_identifiers,
@@ -40,6 +42,8 @@ from services.intake.schemas import (
     EventIn,
     EventsRecorded,
     IdentifiersOut,
+    ImportQuery,
+    ImportReport,
     SubmissionIn,
     SubmissionOut,
     SubmissionQuery,
@@ -479,3 +483,47 @@ def list_submissions(query: dict[str, Any]) -> list[dict[str, Any]]:
         f" WHERE {' AND '.join(conditions)} ORDER BY period, submission_id, version",
         params,
     )  # fmt: skip
+
+
+# --- imports --------------------------------------------------------------------------------
+imports = Blueprint("imports", __name__, url_prefix="/api/v1",
+                    description="HTCDS Excel and XLSForm imports")  # fmt: skip
+
+
+@imports.route("/imports", methods=["POST"])
+@imports.arguments(ImportQuery, location="query")
+@imports.response(200, ImportReport)
+@imports.alt_response(201, schema=ImportReport, description="Imported (commit=true)")
+@imports.alt_response(422, description="Rows with errors; nothing was imported")
+def import_cases(query: dict[str, Any]) -> Response:
+    """Imports cases from an HTCDS 2.0 Excel workbook (either template) or a JSON export of
+    HTCDS XLSForm submissions, sent as the `file` field of a multipart form or as the body.
+    Without `commit=true` it is a dry run that reports every row's errors; a commit imports
+    all rows or none (case_worker of the country)."""
+    principal = authenticated()
+    country = _served_country(query.get("country"))
+    _require(principal, CASE_WRITERS, country)
+    upload = request.files.get("file")
+    data = upload.read() if upload is not None else request.get_data()
+    batch = validate_batch(read_upload(data), date.today())
+    report = {"format": batch.format, "rows": len(batch.rows),
+              "rows_with_errors": errors_report(batch),
+              "ignored_columns": dict(batch.ignored_columns), "committed": False}  # fmt: skip
+    if not query["commit"]:
+        return jsonify(ImportReport().dump(report))
+    if not batch.ok:
+        raise ValidationProblem(
+            f"{len(batch.rows_with_errors)} of {len(batch.rows)} rows have errors: nothing was"
+            " imported", {"file": [f"Row {row['row']}: " + "; ".join(
+                f"{k}: {' '.join(v)}" for k, v in row["errors"].items())
+                for row in report["rows_with_errors"]] or ["No rows."]},
+        )  # fmt: skip
+    service = intake()
+    recorded = record_batch(service.store, service.vault, batch, country, date.today(),
+                            **event_context(principal))  # fmt: skip
+    response = jsonify(ImportReport().dump({**report, "committed": True,
+                                            "case_ids": recorded.cases,
+                                            "events": recorded.events,
+                                            "linked": recorded.linked}))  # fmt: skip
+    response.status_code = 201
+    return response

@@ -149,3 +149,19 @@ class EventsRecorded(Schema):
     age = fields.Integer(allow_none=True)
     fields_ = fields.Dict(data_key="fields")
     recorded = fields.List(fields.Nested(EventOut))
+
+
+class ImportQuery(Schema):
+    country = fields.String(validate=COUNTRY)
+    commit = fields.Boolean(load_default=False)
+
+
+class ImportReport(Schema):
+    format = fields.String()
+    rows = fields.Integer()
+    rows_with_errors = fields.List(fields.Dict())
+    ignored_columns = fields.Dict()
+    committed = fields.Boolean()
+    case_ids = fields.List(fields.String())
+    events = fields.Integer()
+    linked = fields.Integer()
