@@ -20,9 +20,13 @@ from services.identity.demo import DEMO_PASSWORD, load_people
 from services.identity.directory import User
 from services.identity.events import COUNTRIES, ORGANISATION_TYPES
 from services.intake import demo as intake_demo
+from services.intake.importing import read_upload, validate_batch
+from services.intake.importing.recording import record_batch
+from services.intake.persons import PersonVault, linkage_secret
 from services.registry import REGISTRY
 from shared.auth import REGIONAL, Grant
 from shared.backbone.checkpoints import CheckpointSigner, verifier_from_string
+from shared.backbone.envelope import Actor
 from shared.backbone.store import EventStore
 from shared.backbone.tamper import latest_checkpoint, verify
 from shared.db import MigrationError, create_pool, migrate, service_migrations
@@ -331,6 +335,89 @@ def users_show(username: str) -> None:
     if user is None:
         raise click.BadParameter(f"there is no user {username!r}", param_hint="USERNAME")
     _show(user)
+
+
+@main.group()
+def intake() -> None:
+    """Case records: imports and erasure (on this host, as the operator)."""
+
+
+@contextmanager
+def intake_context() -> Iterator[tuple[Settings, EventStore, PersonVault]]:
+    settings = Settings.from_env("intake", with_stack_defaults())
+    pool = create_pool(settings.database_url, 2, name="actnow-cli")
+    try:
+        store = EventStore(pool, settings.schema, settings.origin, REGISTRY)
+        vault = PersonVault(pool, settings.schema, linkage_secret(settings.linkage_key_file))
+        yield settings, store, vault
+    finally:
+        pool.close()
+
+
+@intake.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--country", help="the country of the cases (default: the node's only one)")
+@click.option("--commit", is_flag=True, help="import (all rows or none); without it, a dry run")
+@operator_errors
+def intake_import(file: Path, country: str | None, commit: bool) -> None:
+    """Import an HTCDS Excel workbook or XLSForm submissions JSON: a dry run lists every row's
+    errors; --commit imports all rows or none."""
+    with intake_context() as (settings, store, vault):
+        chosen = (
+            country or (settings.countries[0] if len(settings.countries) == 1 else "")
+        ).upper()
+        if chosen not in settings.countries:
+            raise click.BadParameter(
+                f"one of {', '.join(settings.countries)}", param_hint="--country"
+            )
+        with click.progressbar(length=1, label="reading") as bar:
+
+            def shown(done: int, total: int) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - bar.pos)
+
+            batch = validate_batch(read_upload(file.read_bytes(), progress=shown), date.today())
+        click.echo(f"{file.name}: {batch.format}, {len(batch.rows)} rows,"
+                   f" {len(batch.rows_with_errors)} with errors")  # fmt: skip
+        for row in batch.rows_with_errors:
+            for field, messages in row.errors.items():
+                click.echo(f"  row {row.number}: {field}: {' '.join(messages)}")
+        for column, reason in batch.ignored_columns.items():
+            click.echo(f"  not imported: {column} ({reason})")
+        if not commit:
+            click.echo("dry run: nothing recorded (add --commit to import)")
+            return
+        if not batch.ok:
+            click.secho("nothing imported: fix the rows above first", fg="red", err=True)
+            sys.exit(1)
+        context = {"actor": Actor(user="operator")}
+        with click.progressbar(length=len(batch.rows), label="recording") as bar:
+            recorded = record_batch(store, vault, batch, chosen, date.today(),
+                                    progress=lambda done, _: bar.update(done - bar.pos),
+                                    **context)  # fmt: skip
+    click.echo(f"imported {len(recorded.cases)} cases ({recorded.events} events),"
+               f" {recorded.linked} linked to persons already recorded")  # fmt: skip
+
+
+@intake.command("erase")
+@click.argument("person_id", type=click.UUID)
+@click.option("--reason", required=True,
+              type=click.Choice(["DataSubjectRequest", "RetentionExpired", "RecordedInError",
+                                 "Other"]))  # fmt: skip
+@operator_errors
+def intake_erase(person_id: Any, reason: str) -> None:
+    """Erase a person: their identifiers' key and linkage hashes are deleted and PersonErased
+    is recorded on their case; the log still verifies."""
+    with intake_context() as (_, store, vault):
+        case_id = vault.case_of(str(person_id))
+        if case_id is None:
+            raise click.BadParameter(
+                "no identifiers are held for this person", param_hint="PERSON_ID"
+            )
+        vault.erase(
+            store, str(person_id), case_id, reason, "operator", actor=Actor(user="operator")
+        )
+    click.echo(f"erased person {person_id} (case {case_id}): identifiers unreadable, hashes gone")
 
 
 @main.group()
