@@ -17,7 +17,11 @@ The load generator runs in this process (asyncio, raw HTTP/1.1) on the same 2 co
 server, PostgreSQL and Kafka; its CPU is part of the cost measured. The machine's figures go to
 bench/RESULTS.md by hand.
 
-Run: `.venv/bin/python bench/intake_http.py [--seconds 20] [--connections 16] [--workers 2]`.
+3. With `--batch N`: the closed loop again with N events per request (`/events/batch`), counting
+   events, as a client sending what it has gathered would.
+
+Run: `.venv/bin/python bench/intake_http.py [--seconds 20] [--connections 16] [--workers 2]
+[--batch 10]`.
 """
 
 from __future__ import annotations
@@ -95,8 +99,15 @@ def open_cases(count: int, bearer: str) -> list[str]:
 class Connection:
     """One keep-alive HTTP/1.1 connection that POSTs an event and reads the status."""
 
-    def __init__(self, bearer: str) -> None:
-        self.bearer = bearer
+    def __init__(self, bearer: str, batch: int = 1) -> None:
+        self.bearer, self.batch = bearer, batch
+        if batch > 1:
+            self.path, self.body = (
+                "/events/batch",
+                b'{"events": [' + b", ".join([EVENT] * batch) + b"]}",
+            )
+        else:
+            self.path, self.body = "/events", EVENT
         self.reader: asyncio.StreamReader
         self.writer: asyncio.StreamWriter
 
@@ -104,10 +115,10 @@ class Connection:
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", PORT)
 
     async def post(self, case_id: str) -> int:
-        head = (f"POST /api/v1/cases/{case_id}/events HTTP/1.1\r\nHost: bench\r\n"
+        head = (f"POST /api/v1/cases/{case_id}{self.path} HTTP/1.1\r\nHost: bench\r\n"
                 f"Authorization: Bearer {self.bearer}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(EVENT)}\r\n\r\n").encode()  # fmt: skip
-        self.writer.write(head + EVENT)
+                f"Content-Length: {len(self.body)}\r\n\r\n").encode()  # fmt: skip
+        self.writer.write(head + self.body)
         status_line = await self.reader.readline()
         length = 0
         while True:
@@ -121,17 +132,19 @@ class Connection:
         return int(status_line.split()[1])
 
 
-async def closed_loop(ids: list[str], bearer: str, connections: int, seconds: float) -> dict:
+async def closed_loop(
+    ids: list[str], bearer: str, connections: int, seconds: float, batch: int = 1
+) -> dict:
     counts = {"accepted": 0, "conflicts": 0, "other": 0}
     stop_at = time.monotonic() + seconds
 
     async def client() -> None:
-        conn = Connection(bearer)
+        conn = Connection(bearer, batch)
         await conn.open()
         while time.monotonic() < stop_at:
             status = await conn.post(random.choice(ids))
             key = "accepted" if status == 201 else "conflicts" if status in (409, 412) else "other"
-            counts[key] += 1
+            counts[key] += batch if key == "accepted" else 1
         conn.writer.close()
 
     started = time.monotonic()
@@ -185,6 +198,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        help="also measure /events/batch with this many events per request",
+    )
     args = parser.parse_args()
     Stack(StackConfig.from_env()).up(echo=lambda _: None)
     env = with_stack_defaults()
@@ -195,6 +214,8 @@ def main() -> None:
         asyncio.run(closed_loop(ids, bearer, args.connections, 3))  # warm-up, not counted
         peak = asyncio.run(closed_loop(ids, bearer, args.connections, args.seconds))
         half = asyncio.run(open_loop(ids, bearer, peak["rate"] / 2, args.seconds))
+        batched = (asyncio.run(closed_loop(ids, bearer, args.connections, args.seconds,
+                                           args.batch)) if args.batch > 1 else None)  # fmt: skip
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -211,6 +232,10 @@ def main() -> None:
         f"p50 {half['p50']:.1f} ms, p90 {half['p90']:.1f} ms, p99 {half['p99']:.1f} ms, "
         f"max {half['max']:.1f} ms; answers {half['statuses']}  target p99 <= 50 ms"
     )
+    if batched:
+        print(f"  batched ({args.batch} events per request, /events/batch):"
+              f" {batched['rate']:.0f} events/s accepted (conflicts: {batched['conflicts']},"
+              f" other: {batched['other']})")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from services.intake.schemas import (
     CasePage,
     CaseQuery,
     ErasureIn,
+    EventBatchIn,
     EventIn,
     EventsRecorded,
     IdentifiersOut,
@@ -158,24 +159,53 @@ def get_case(case_id: str) -> Response:
 def record_event(body: dict[str, Any], case_id: str) -> Response:
     """Records one event on the case: `{"type": "ReferralMade", ...}`. With If-Match, only if
     the case is still at that version."""
+    return _record_events(case_id, [body])
+
+
+@blp.route("/cases/<case_id>/events/batch", methods=["POST"])
+@blp.arguments(EventBatchIn)
+@blp.response(201, EventsRecorded)
+def record_events(body: dict[str, Any], case_id: str) -> Response:
+    """Records several events on the case in order, all or none (`{"events": [...]}`, up to
+    100): each is decided on the case as the ones before it leave it. An error names the event
+    by its place in the list (`events.2.date`)."""
+    return _record_events(case_id, body["events"])
+
+
+def _record_events(case_id: str, bodies: list[dict[str, Any]]) -> Response:
     principal = authenticated()
     _require(principal, CASE_WRITERS, country_of(case_id))
     record = _read_case(case_id)
-    case = record.case
     expected = if_match_version()
-    if expected is not None and expected != case.version:
+    if expected is not None and expected != record.case.version:
         raise PreconditionFailed(
-            f"the case is at version {case.version}, not {expected}: read it again",
-            {"If-Match": [f"Current ETag is {etag(case.version)}."]},
+            f"the case is at version {record.case.version}, not {expected}: read it again",
+            {"If-Match": [f"Current ETag is {etag(record.case.version)}."]},
         )
-    event_type = body.pop("type")
-    full_type = event_type if event_type.startswith("intake.") else f"intake.{event_type}"
-    events = cases.record_event(case, full_type, body, date.today(), **event_context(principal))
+    context = event_context(principal)
+    decided: list[NewEvent] = []
+    state = record
+    for number, body in enumerate(bodies):
+        fields_ = dict(body)
+        event_type = str(fields_.pop("type"))
+        full_type = event_type if event_type.startswith("intake.") else f"intake.{event_type}"
+        try:
+            events = cases.record_event(state.case, full_type, fields_, date.today(), **context)
+        except ValidationProblem as problem:
+            if len(bodies) == 1:
+                raise
+            raise ValidationProblem(
+                f"event {number} of the batch is refused: {problem.detail}; nothing was recorded",
+                {f"events.{number}.{name}": messages for name, messages in problem.errors.items()},
+            ) from problem
+        decided += events
+        state = _advanced(state, events)
     with stream_precondition(expected):
-        result = intake().store.append(case_stream(case_id), case.version, events)
+        result = intake().store.append(case_stream(case_id), record.case.version, decided)
     if result.already_recorded:  # a retry of events recorded before: show the case as it is
-        return _recorded_response(case_id, _read_case(case_id), len(events))
-    return _recorded_response(case_id, _after_append(case_id, record, events), len(events))
+        return _recorded_response(case_id, _read_case(case_id), len(decided))
+    intake().cache.put(case_id, state)
+    return _recorded_response(case_id, state, len(decided))
 
 
 @blp.route("/cases/<case_id>/identifiers")
@@ -329,7 +359,8 @@ class JustAppended:
     schema_version: int = 1
 
 
-def _after_append(case_id: str, before: CaseRecord, appended: list[NewEvent]) -> CaseRecord:
+def _advanced(before: CaseRecord, appended: list[NewEvent]) -> CaseRecord:
+    """The case as it will be once `appended` is recorded (decided on, not yet cached)."""
     version = before.case.version
     new = [JustAppended(e.event_id, e.event_type, version + n, e.occurred_at, e.payload,
                         e.schema_version or REGISTRY.current_version(e.event_type))
@@ -337,9 +368,7 @@ def _after_append(case_id: str, before: CaseRecord, appended: list[NewEvent]) ->
     events = [*before.events, *new]
     case = cases.state_after(before.case, new) or cases.state_from(events)
     assert case is not None
-    record = CaseRecord(case, events)  # type: ignore[arg-type]
-    intake().cache.put(case_id, record)
-    return record
+    return CaseRecord(case, events)  # type: ignore[arg-type]
 
 
 def _read_case(case_id: str) -> CaseRecord:

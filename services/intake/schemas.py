@@ -27,6 +27,11 @@ class EventIn(Schema):
     type = fields.String(required=True)
 
 
+class EventBatchIn(Schema):
+    events = fields.List(fields.Nested(EventIn), required=True,
+                         validate=validate.Length(min=1, max=100))  # fmt: skip
+
+
 class EventOut(Schema):
     event_id = fields.UUID()
     type = fields.String()

@@ -189,3 +189,24 @@ def test_the_list_follows_later_events_and_corrections(api: FlaskClient, people:
     assert api.post(f"/api/v1/cases/{case_id}/events", json=fix, headers=headers).status_code == 201
     eventually(lambda: row().get("gender") == "Masculine")
     assert row()["version"] == 4 and row()["events"] == 4
+
+
+def test_a_batch_of_events_is_recorded_in_order_all_or_none(
+    api: FlaskClient, people: People
+) -> None:
+    headers = worker(people)
+    case_id = open_case(api, headers, country="MK").json["case_id"]
+    service = {"type": "ServiceDelivered", "start_date": "2025-03-01", "service_type": "Medical"}
+    closing = {"type": "CaseClosed", "ext_CaseClosedDate": "2025-06-01", "cas_Status": "Closed"}
+    late = {**service, "start_date": "2025-07-01"}  # after the closure the batch just made
+    refused = api.post(f"/api/v1/cases/{case_id}/events/batch", headers=headers,
+                       json={"events": [REFERRAL, closing, late]})  # fmt: skip
+    assert refused.status_code == 422 and any(k.startswith("events.2.") for k in
+                                              refused.json["errors"])  # fmt: skip
+    assert api.get(f"/api/v1/cases/{case_id}", headers=headers).json["version"] == 1
+    done = api.post(f"/api/v1/cases/{case_id}/events/batch", headers=headers,
+                    json={"events": [REFERRAL, service, closing]})  # fmt: skip
+    assert done.status_code == 201, done.json
+    assert [e["type"] for e in done.json["recorded"]] == [
+        "ReferralMade", "ServiceDelivered", "CaseClosed"]  # fmt: skip
+    assert done.json["status"] == "Closed" and done.headers["ETag"] == '"4"'
