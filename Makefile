@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow bench setup jars lint down status clean
+.PHONY: demo test test-slow bench bench-intake setup jars lint down status clean
 
 setup: $(VENV)/.installed
 
@@ -31,6 +31,9 @@ test-slow: setup jars
 bench: setup jars
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/backbone.py $(ARGS)
+
+bench-intake: setup jars
+	$(BIN)/python bench/intake_http.py --batch 10 $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
