@@ -17,7 +17,7 @@ import yaml
 
 from services.intake import codes
 
-DOMAIN = Path(__file__).resolve().parents[5] / "shared" / "domain"
+DOMAIN = Path(__file__).resolve().parents[3] / "fixtures" / "domain"
 HTCDS = DOMAIN / "htcds"
 needs_htcds = pytest.mark.skipif(not HTCDS.is_dir(), reason=f"no HTCDS artefacts in {HTCDS}")
 needs_catalogue = pytest.mark.skipif(

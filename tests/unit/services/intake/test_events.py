@@ -17,7 +17,7 @@ from services.intake.events import CORRECTABLE_TYPES, INTAKE_TYPES, Codes, Flag
 from shared.backbone.registry import REGISTRY, InvalidPayload
 
 GOLDEN = Path(__file__).resolve().parents[2] / "shared" / "backbone" / "golden"
-CATALOGUE = Path(__file__).resolve().parents[5] / "shared" / "domain" / "indicators.yaml"
+CATALOGUE = Path(__file__).resolve().parents[3] / "fixtures" / "domain" / "indicators.yaml"
 
 
 def schema(event_type: str) -> Schema:

@@ -50,7 +50,7 @@ from services.intake.importing.values import Options
 from shared.errors import ValidationProblem
 
 TODAY = date(2025, 6, 30)
-HTCDS = Path(__file__).resolve().parents[5] / "shared" / "domain" / "htcds"
+HTCDS = Path(__file__).resolve().parents[3] / "fixtures" / "domain" / "htcds"
 needs_htcds = pytest.mark.skipif(not HTCDS.is_dir(), reason=f"no HTCDS artefacts in {HTCDS}")
 PLAIN_TEMPLATE = HTCDS / "HTCDS Excel Spreadsheet v2.0.xlsx"
 VALIDATION_TEMPLATE = HTCDS / "HTCDS Excel Spreadsheet single select with validation v2.0.xlsx"
