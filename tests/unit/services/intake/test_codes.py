@@ -1,8 +1,8 @@
 """The intake code lists are the HTCDS 2.0 picklists spelled exactly as the standard spells
 them, the HTCDS country list plus Kosovo, and the `ext_` vocabularies of the domain brief.
 
-The comparisons with the HTCDS artefacts and indicators.yaml read the shared domain folder next
-to the project (`../shared/domain`); they are skipped, saying so, where it is not present.
+The comparisons with the HTCDS artefacts and indicators.yaml read the copies in
+`tests/fixtures/domain`.
 """
 
 from __future__ import annotations

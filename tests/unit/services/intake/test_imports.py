@@ -3,8 +3,8 @@ becomes a CaseOpened command with its follow-up events, identifying answers are 
 every row's errors are named by row and column, and hostile or wrong files are refused whole.
 
 Most workbooks here are built in the test with the templates' own header rows (TEMPLATE_NAMES,
-TEMPLATE_LABELS); the tests that open the real templates read the shared domain folder next to
-the project (`../shared/domain/htcds`) and are skipped, saying so, where it is not present.
+TEMPLATE_LABELS); the tests that open the real templates read the copies in
+`tests/fixtures/domain/htcds`.
 """
 
 from __future__ import annotations
