@@ -3,6 +3,7 @@ recorded (intake projections read identity events, indicators read intake events
 process registers them all by importing this module."""
 
 from services.identity import events as _identity_events  # noqa: F401  (registers its types)
+from services.indicators import events as _indicators_events  # noqa: F401
 from services.intake import events as _intake_events  # noqa: F401
 from services.intake import linkage as _intake_linkage  # noqa: F401
 from services.intake import submissions as _intake_submissions  # noqa: F401

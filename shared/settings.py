@@ -44,6 +44,8 @@ class Settings:
     key_rotation_days: int = 30
     # the countries whose cases this node records: its own, or several on a demo stack
     countries: tuple[str, ...] = ()
+    # the nodes whose regional topics this node's indicators service reads (the hub: all)
+    regional_sources: tuple[str, ...] = ()
     # the national secret of the keyed linkage hashes (intake); made on first use
     linkage_key_file: Path = Path(".local/keys/linkage.key")
 
@@ -90,6 +92,7 @@ class Settings:
             cookie_secure=_flag(env, "COOKIE_SECURE", True),
             key_rotation_days=_integer(env, "KEY_ROTATION_DAYS", 30),
             countries=_countries(env, node),
+            regional_sources=_regional_sources(env, node),
             linkage_key_file=Path(
                 env.get("LINKAGE_KEY_FILE", str(state_dir / "keys" / f"{node}.linkage.key"))
             ),
@@ -165,3 +168,16 @@ def _countries(env: Mapping[str, str], node: str) -> tuple[str, ...]:
             " ME, MK, RS or XK, separated by commas"
         )
     return countries
+
+
+def _regional_sources(env: Mapping[str, str], node: str) -> tuple[str, ...]:
+    default = "al,ba,me,mk,rs" if node == "hub" else ""
+    raw = env.get("REGIONAL_SOURCES", default)
+    sources = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    bad = [s for s in sources if not NODE_PATTERN.match(s) or s == "hub"]
+    if bad:
+        raise SettingsError(
+            f"environment variable REGIONAL_SOURCES={raw!r} names {', '.join(bad)}: use node"
+            " names such as mk, separated by commas"
+        )
+    return sources

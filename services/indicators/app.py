@@ -1,12 +1,29 @@
-"""The indicators service: catalogue, national profiles, computed and scored indicators."""
+"""The indicators service: catalogue, national values and assessments, the regional hub."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from services.indicators.api import Indicators, blp
+from services.indicators.catalogue import SEED_PATH, load_catalogue
+from services.indicators.projections import IntakeHistory, RegionalValues
 from shared.settings import Settings
 from shared.web import create_service_app
 
 
+def regional_topics(settings: Settings) -> list[str]:
+    """The regional topics the hub reads (as MirrorMaker 2 replicates them, names kept)."""
+    return [f"{settings.topic_prefix}{node}.regional" for node in settings.regional_sources]
+
+
 def create_app(settings: Settings | None = None) -> Flask:
-    return create_service_app(settings or Settings.from_env("indicators"), "ACT Now indicators")
+    settings = settings or Settings.from_env("indicators")
+    app = create_service_app(settings, "ACT Now indicators", [blp])
+    catalogue = load_catalogue(SEED_PATH)
+    history = IntakeHistory(settings.events_topic("intake"), settings.schema)
+    regional = RegionalValues(regional_topics(settings), catalogue.disclosure.min_cell,
+                              catalogue.disclosure.k_cross)  # fmt: skip
+    app.extensions["actnow.indicators"] = Indicators(
+        settings, app.extensions["actnow.db"], catalogue, history, regional
+    )
+    return app

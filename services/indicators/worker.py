@@ -1,11 +1,49 @@
-"""The indicators service's background worker: relay to Kafka, checkpoint signer, projections.
+"""The indicators service's background worker: relay to Kafka (and of the regional values to
+`<node>.regional`, the only topic that leaves the country), checkpoint signer, the intake
+history read model, the values computer, and at the hub the regional read model.
 
 Run: `python -m services.indicators.worker`.
 """
 
+from __future__ import annotations
+
+from services.indicators.app import regional_topics
+from services.indicators.catalogue import SEED_PATH, load_catalogue
+from services.indicators.computing import ValuesComputer
+from services.indicators.events import REGIONAL_EVENTS
+from services.indicators.projections import IntakeHistory, RegionalValues
 from services.registry import REGISTRY
+from shared.backbone.projections import Projection
+from shared.backbone.relay import Relay
+from shared.backbone.store import EventStore
 from shared.backbone.worker import run_worker
+from shared.db import create_pool
 from shared.settings import Settings
 
+
+def regional_topic(settings: Settings) -> str:
+    return f"{settings.topic_prefix}{settings.node}.regional"
+
+
+def main() -> None:
+    settings = Settings.from_env("indicators")
+    catalogue = load_catalogue(SEED_PATH)
+    pool = create_pool(settings.database_url, 4, name="indicators-tasks")
+    store = EventStore(pool, settings.schema, settings.origin, REGISTRY)
+    projections: list[Projection] = [
+        IntakeHistory(settings.events_topic("intake"), settings.schema)
+    ]
+    if settings.regional_sources:
+        projections.append(RegionalValues(regional_topics(settings), catalogue.disclosure.min_cell,
+                                          catalogue.disclosure.k_cross))  # fmt: skip
+    regional_relay = Relay(store, settings.kafka_bootstrap, partitions=1,
+                           topic=regional_topic(settings), event_types=REGIONAL_EVENTS)  # fmt: skip
+    tasks = {
+        "values": ValuesComputer(pool, settings.schema, store, catalogue).run,
+        "regional relay": regional_relay.run,
+    }
+    run_worker(settings, REGISTRY, projections, tasks=tasks)
+
+
 if __name__ == "__main__":
-    run_worker(Settings.from_env("indicators"), REGISTRY)
+    main()

@@ -293,6 +293,10 @@ class ProjectionRunner:
         return self.stats
 
     def _open_consumer(self) -> KafkaConsumer:
+        # a topic nobody has written yet (another service's, not started) is made now, as its
+        # relay would make it, rather than the consumer polling a topic that does not exist
+        for topic in self.projection.topics:
+            ensure_topic(self.bootstrap, topic, partitions=3)
         self._consumer = KafkaConsumer(
             bootstrap_servers=self.bootstrap,
             group_id=self.group_id,

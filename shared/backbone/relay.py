@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from threading import Event as StopFlag
 
 import psycopg
@@ -51,8 +51,12 @@ class Relay:
         partitions: int = 3,
         batch_size: int = 2000,
         topic: str | None = None,
+        event_types: Collection[str] | None = None,
     ) -> None:
+        """Publishes the log to `topic`; with `event_types`, only events of those types (a
+        topic that may leave the country carries nothing else)."""
         self.store, self.bootstrap = store, bootstrap
+        self.event_types = frozenset(event_types) if event_types is not None else None
         self.topic = topic or events_topic(store.origin)
         self.partitions, self.batch_size = partitions, batch_size
         q = sql.Identifier(store.schema)
@@ -85,7 +89,9 @@ class Relay:
             while not stop.is_set():
                 events = self.store.read_all(after=position, limit=self.batch_size)
                 if events:
-                    self.publish(events)
+                    wanted = self._wanted(events)
+                    if wanted:
+                        self.publish(wanted)
                     position = events[-1].log_index
                     # the saved position may trail what was published: after a crash the
                     # relay sends those again and consumers drop them by log_index
@@ -104,6 +110,11 @@ class Relay:
                 for _ in listener.notifies(timeout=poll_interval, stop_after=1):
                     pass
         self.close()
+
+    def _wanted(self, events: list[RecordedEvent]) -> list[RecordedEvent]:
+        if self.event_types is None:
+            return events
+        return [event for event in events if event.event_type in self.event_types]
 
     def publish(self, events: Sequence[RecordedEvent]) -> None:
         """Sends the events and returns once the broker has acknowledged all of them."""

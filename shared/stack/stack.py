@@ -134,6 +134,8 @@ class Stack:
             "ACTNOW_STATE_DIR": str(self.config.state_dir),
             # one local node records the demo cases of all five partner countries
             "ACTNOW_COUNTRIES": os.environ.get("ACTNOW_COUNTRIES", "AL,BA,ME,MK,RS"),
+            # and, being the only node, is its own regional hub for the comparison views
+            "REGIONAL_SOURCES": os.environ.get("REGIONAL_SOURCES", self.config.node),
         }
         env.update({f"{s.upper()}_URL": self.config.service_url(s) for s in SERVICE_NAMES})
         env["IDENTITY_JWKS_URL"] = f"{self.config.service_url('identity')}/.well-known/jwks.json"

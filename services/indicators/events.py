@@ -1,0 +1,38 @@
+"""The indicators service's events. Only `indicators.RegionalValuesPublished` leaves the
+country (relayed to `<node>.regional`): disclosure-controlled indicator values, nothing about a
+case or a person."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from shared.backbone.registry import REGISTRY
+
+REGIONAL_VALUES = "indicators.RegionalValuesPublished"
+REGIONAL_EVENTS = (REGIONAL_VALUES,)
+
+
+class RegionalValue(Schema):
+    indicator = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}-\d{2}"))
+    cell = fields.List(fields.List(fields.String(), validate=validate.Length(equal=2)),
+                       required=True)  # fmt: skip
+    numerator = fields.Float(allow_none=True, required=True)
+    denominator = fields.Float(allow_none=True, required=True)
+    value = fields.Float(allow_none=True, required=True)
+    unit = fields.String(required=True)
+    suppressed = fields.Boolean(required=True)
+    statistic = fields.String(allow_none=True, required=True)
+    contributors = fields.Integer(allow_none=True, required=True)
+
+
+@REGISTRY.event(REGIONAL_VALUES)
+class RegionalValuesPublished(Schema):
+    """Every quantitative indicator of a country and period, after disclosure control, as the
+    country's node computed it from its history up to `log_size` events of the intake log."""
+
+    country = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
+    period = fields.String(required=True, validate=validate.Regexp(r"^\d{4}$"))
+    catalog_version = fields.String(required=True)
+    intake_log_size = fields.Integer(required=True, validate=validate.Range(min=0))
+    content_hash = fields.String(required=True, validate=validate.Length(equal=64))
+    values = fields.List(fields.Nested(RegionalValue), required=True)
