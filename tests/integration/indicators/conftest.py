@@ -1,0 +1,71 @@
+"""An indicators node on the real servers, fed with two years of ME demo cases."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from services.indicators.app import create_app, regional_topics
+from services.indicators.catalogue import SEED_PATH, load_catalogue
+from services.indicators.computing import ValuesComputer
+from services.indicators.events import REGIONAL_EVENTS
+from services.indicators.projections import IntakeHistory, RegionalValues
+from services.indicators.worker import regional_topic
+from services.intake import demo
+from services.intake.projections import case_stream
+from services.registry import REGISTRY
+from shared.backbone.relay import Relay
+from shared.backbone.store import EventStore, ExpectedVersion
+from shared.backbone.worker import start_worker
+from shared.db import create_pool, migrate, service_migrations
+from shared.settings import Settings
+from tests.integration.conftest import settings_for
+
+TODAY = date(2026, 11, 30)
+CATALOGUE = load_catalogue(SEED_PATH)
+
+
+@pytest.fixture(scope="session")
+def loaded(intake: Flask) -> EventStore:
+    """Two years of ME demo cases and submissions in the intake log."""
+    store = intake.extensions["actnow.intake"].store
+    for year in (2023, 2024):
+        for case_id, builder in demo.generate("ME", year, TODAY):
+            store.append(case_stream(case_id), ExpectedVersion.ANY, builder.events)
+        for stream, event in demo.submissions("ME", year, 10, TODAY):
+            store.append(stream, ExpectedVersion.ANY, [event])
+    return store
+
+
+@pytest.fixture(scope="session")
+def node(
+    identity_settings: Settings, identity_url: str, loaded: EventStore,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Flask, ValuesComputer]]:  # fmt: skip
+    settings = settings_for(
+        "indicators", identity_settings.database_url, identity_settings.kafka_bootstrap,
+        Path(tmp_path_factory.mktemp("indicators-state")), identity_settings.topic_prefix,
+        jwks_url=f"{identity_url}/.well-known/jwks.json", regional_sources=("mk",),
+    )  # fmt: skip
+    migrate(settings.database_url, "indicators", service_migrations("indicators"))
+    app = create_app(settings)
+    stop = threading.Event()
+    with create_pool(settings.database_url, 6, name="indicators-worker-tests") as pool:
+        store = EventStore(pool, settings.schema, settings.origin, REGISTRY)
+        projections = [IntakeHistory(settings.events_topic("intake"), settings.schema),
+                       RegionalValues(regional_topics(settings), 5, 11)]  # fmt: skip
+        relay = Relay(store, settings.kafka_bootstrap, partitions=1,
+                      topic=regional_topic(settings), event_types=REGIONAL_EVENTS)  # fmt: skip
+        threads = start_worker(settings, REGISTRY, pool, stop, projections,
+                               {"regional relay": relay.run})  # fmt: skip
+        computer = ValuesComputer(pool, settings.schema, store, CATALOGUE)
+        yield app, computer
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=15)
+    app.extensions["actnow.db"].close()

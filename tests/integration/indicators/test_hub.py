@@ -1,0 +1,119 @@
+"""The regional hub over MirrorMaker 2: a value a national node publishes reaches the hub's
+comparison on the hub's own Kafka cluster within 30 s, and only the regional topic crosses."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from flask import Flask
+from kafka import KafkaAdminClient
+from psycopg import sql
+
+from services.indicators.app import create_app, regional_topics
+from services.indicators.computing import ValuesComputer
+from services.indicators.projections import RegionalValues
+from services.registry import REGISTRY
+from shared.backbone.worker import start_worker
+from shared.db import create_pool, migrate, service_migrations
+from shared.settings import Settings
+from shared.stack.kafka import LocalKafka
+from shared.stack.mirror import MirrorMaker
+from tests.integration.conftest import People, bearer, eventually, settings_for
+from tests.integration.indicators.conftest import CATALOGUE, TODAY
+
+PROMISED_SECONDS = 30
+
+
+@pytest.fixture(scope="module")
+def hub_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    with LocalKafka(tmp_path_factory.mktemp("hub-kafka")) as broker:
+        yield broker
+
+
+@pytest.fixture(scope="module")
+def hub_database(postgres_url: str) -> Iterator[str]:
+    name = f"actnow_hub_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield str(psycopg.conninfo.make_conninfo(postgres_url, dbname=name))
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="module")
+def mirror(
+    kafka_bootstrap: str, hub_kafka: LocalKafka, identity_settings: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[MirrorMaker]:  # fmt: skip
+    with MirrorMaker(tmp_path_factory.mktemp("mm2"), {"mk": kafka_bootstrap},
+                     hub_kafka.bootstrap, identity_settings.topic_prefix) as mm2:  # fmt: skip
+        yield mm2
+
+
+@pytest.fixture(scope="module")
+def hub(
+    hub_database: str, hub_kafka: LocalKafka, identity_settings: Settings, identity_url: str,
+    mirror: MirrorMaker, tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Flask]:  # fmt: skip
+    """The hub's indicators service: its own database and Kafka cluster, reading mk.regional."""
+    settings = settings_for(
+        "indicators", hub_database, hub_kafka.bootstrap,
+        Path(tmp_path_factory.mktemp("hub-state")), identity_settings.topic_prefix,
+        jwks_url=f"{identity_url}/.well-known/jwks.json", regional_sources=("mk",),
+    )  # fmt: skip
+    settings = Settings(**{**settings.__dict__, "node": "hub"})
+    migrate(settings.database_url, "indicators", service_migrations("indicators"))
+    app = create_app(settings)
+    stop = threading.Event()
+    with create_pool(settings.database_url, 4, name="hub-worker-tests") as pool:
+        regional = RegionalValues(regional_topics(settings), 5, 11)
+        threads = start_worker(settings, REGISTRY, pool, stop, [regional])
+        yield app
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=15)
+    app.extensions["actnow.db"].close()
+
+
+def test_a_national_value_reaches_the_hub_comparison_within_30_seconds(
+    node: tuple[Flask, ValuesComputer], hub: Flask, people: People,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    _, computer = node
+    computer.compute("ME", None, TODAY)  # publishes what changed (or was never published)
+    with computer.pool.connection() as conn:  # force one fresh publication for the timing
+        conn.execute("DELETE FROM indicators.regional_publications WHERE country = 'ME'")
+    published = time.monotonic()
+    computer.compute("ME", None, TODAY)
+    analyst = bearer(people.token("hub.analyst", ("regional_analyst", "regional")))
+    api = hub.test_client()
+
+    def at_hub() -> list:
+        answer = api.get("/api/v1/regional/comparison?indicator=ID-01&period=2024",
+                         headers=analyst)  # fmt: skip
+        return answer.json["countries"] if answer.status_code == 200 else []
+
+    rows = eventually(at_hub, timeout=PROMISED_SECONDS + 30, every=0.25)
+    elapsed = time.monotonic() - published
+    with capsys.disabled():
+        print(f"\n  ME's values reached the hub through MirrorMaker 2 in {elapsed:.1f} s")
+    assert [r["country"] for r in rows] == ["ME"]
+    assert elapsed < PROMISED_SECONDS
+    title = api.get("/api/v1/regional/comparison?indicator=ID-01&period=2024", headers=analyst)
+    assert title.json["title"] == CATALOGUE.indicator("ID-01").title
+
+
+def test_only_the_regional_topic_crosses_to_the_hub(
+    hub: Flask, hub_kafka: LocalKafka, identity_settings: Settings
+) -> None:
+    prefix = identity_settings.topic_prefix
+    with KafkaAdminClient(bootstrap_servers=hub_kafka.bootstrap) as admin:
+        topics = [t for t in admin.list_topics() if t.startswith(prefix)]
+    mirrored_national = [t for t in topics if t.startswith(f"{prefix}mk.")]
+    assert mirrored_national == [f"{prefix}mk.regional"], topics
