@@ -32,6 +32,7 @@ from shared.backbone.tamper import latest_checkpoint, verify
 from shared.db import MigrationError, create_pool, migrate, service_migrations
 from shared.errors import Problem
 from shared.settings import SERVICE_NAMES, Settings, SettingsError, database_url_from_env
+from shared.stack.hub import HubStack
 from shared.stack.processes import StackError
 from shared.stack.stack import Stack, StackConfig, with_stack_defaults
 
@@ -72,11 +73,15 @@ def stack() -> None:
 
 
 @stack.command("up")
+@click.option("--hub", is_flag=True, help="also the regional hub: its Kafka cluster,"
+              " MirrorMaker 2 and its indicators service")  # fmt: skip
 @operator_errors
-def stack_up() -> None:
+def stack_up(hub: bool) -> None:
     """Start (or reuse) everything and wait until each part is ready."""
     current = Stack(StackConfig.from_env())
     current.up(echo=click.echo)
+    if hub:
+        HubStack(current).up(echo=click.echo)
     click.echo(f"ready; connection settings in {current.config.env_file}")
 
 
@@ -84,7 +89,11 @@ def stack_up() -> None:
 @operator_errors
 def stack_status() -> None:
     """Show what runs, with PIDs and ports."""
-    rows = Stack(StackConfig.from_env()).status()
+    current = Stack(StackConfig.from_env())
+    rows = current.status()
+    hub = HubStack(current)
+    if hub.running():
+        rows += hub.status()
     click.echo(f"{'component':<18} {'state':<8} {'pid':>7} {'port':>6}  address")
     for row in rows:
         state = "running" if row.running else "stopped"
@@ -98,7 +107,9 @@ def stack_status() -> None:
 @operator_errors
 def stack_down() -> None:
     """Stop exactly what `stack up` started, by PID."""
-    Stack(StackConfig.from_env()).down(echo=click.echo)
+    current = Stack(StackConfig.from_env())
+    HubStack(current).down(echo=click.echo)
+    current.down(echo=click.echo)
     click.echo("stopped")
 
 
