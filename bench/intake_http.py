@@ -1,10 +1,11 @@
 """Benchmark: case events accepted per second over HTTP by the intake service under gunicorn,
 and latency at half that load (issue 5: target >= 1,000 events/s, p99 <= 50 ms at half load).
 
-How: the local stack (PostgreSQL, Kafka, identity for the JWKS; started if it is not running)
-and a separate intake gunicorn on port 8199 with the stack's settings (2 workers x 4 threads by
-default, access log off). A token is signed with the identity service's key ring, as a
-sign-in would give. Setup (not timed): `--cases` cases are opened. Then:
+How: the local stack's servers (PostgreSQL, Kafka, identity for the JWKS; started if they are
+not running), a database and topic prefix of the benchmark's own (dropped at the end, so the
+demo's data stay as they are), an intake worker for it, and an intake gunicorn on port 8199
+(2 workers x 4 threads by default, access log off). A token is signed with the identity
+service's key ring, as a sign-in would give. Setup (not timed): `--cases` cases are opened. Then:
 
 1. Throughput: `--connections` keep-alive connections each POST a `ServiceDelivered` event to a
    random case as fast as answers come back (closed loop), for `--seconds`; every answer must
@@ -37,13 +38,20 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import psycopg  # noqa: E402
+from kafka import KafkaAdminClient  # noqa: E402
+from psycopg import sql  # noqa: E402
+from psycopg.conninfo import make_conninfo  # noqa: E402
+
 from services.identity.signing_keys import KeyRing  # noqa: E402
+from shared.db import migrate, service_migrations  # noqa: E402
 from shared.stack.stack import Stack, StackConfig, with_stack_defaults  # noqa: E402
 
 PORT = 8199
@@ -55,6 +63,37 @@ OPENING = {
 }  # fmt: skip
 EVENT = json.dumps({"type": "ServiceDelivered", "start_date": "2025-03-01",
                     "service_type": "Medical", "provider_type": "NGO"}).encode()  # fmt: skip
+
+
+def own_database(env: dict[str, str]) -> tuple[dict[str, str], str]:
+    """A database and topic prefix of the benchmark's own on the stack's servers, so that its
+    cases never mix with the demo's; dropped at the end."""
+    name = f"actnow_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = str(make_conninfo(env["DATABASE_URL"], dbname=name))
+    for service in ("identity", "intake"):
+        migrate(url, service, service_migrations(service))
+    return {**env, "DATABASE_URL": url, "KAFKA_TOPIC_PREFIX": f"{name}.",
+            "ACTNOW_COUNTRIES": "MK"}, name  # fmt: skip
+
+
+def drop_database(env: dict[str, str], name: str, stack_url: str) -> None:
+    with psycopg.connect(stack_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    prefix = env["KAFKA_TOPIC_PREFIX"]
+    with KafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP"]) as admin:
+        topics = [t for t in admin.list_topics() if t.startswith(prefix)]
+        if topics:
+            admin.delete_topics(topics)
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The intake worker (relay, projections) for the benchmark's database: its work per event
+    is part of what is measured."""
+    return subprocess.Popen([sys.executable, "-m", "services.intake.worker"],
+                            env={**os.environ, **env, "LOG_LEVEL": "warning"}, cwd=ROOT,
+                            start_new_session=True)  # fmt: skip
 
 
 def start_intake(env: dict[str, str], workers: int, threads: int) -> subprocess.Popen[bytes]:
@@ -206,7 +245,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     Stack(StackConfig.from_env()).up(echo=lambda _: None)
-    env = with_stack_defaults()
+    stack_env = with_stack_defaults()
+    env, database = own_database(stack_env)
+    worker = start_worker(env)
     server = start_intake(env, args.workers, args.threads)
     try:
         bearer = token(Path(env.get("ACTNOW_STATE_DIR", ROOT / ".local")))
@@ -217,8 +258,10 @@ def main() -> None:
         batched = (asyncio.run(closed_loop(ids, bearer, args.connections, args.seconds,
                                            args.batch)) if args.batch > 1 else None)  # fmt: skip
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        for process in (server, worker):
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+        drop_database(env, database, stack_env["DATABASE_URL"])
     print(
         f"intake over HTTP: gunicorn {args.workers} workers x {args.threads} threads, "
         f"{os.cpu_count()} cores, {args.connections} connections, {args.seconds:.0f} s each"

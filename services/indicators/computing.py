@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -135,9 +136,14 @@ class ValuesComputer:
     intake projection marked, then publishes what changed for the region."""
 
     def __init__(self, pool: ConnectionPool, schema: str, store: EventStore,
-                 catalogue: Catalogue) -> None:  # fmt: skip
+                 catalogue: Catalogue, min_interval: float = 15.0) -> None:  # fmt: skip
+        """A country is computed at most every `min_interval` seconds: while cases keep
+        coming in, its values trail them by that much rather than taking a core to chase
+        every event (a country-year takes about a second for a thousand persons)."""
         self.pool, self.schema, self.store, self.catalogue = pool, schema, store, catalogue
         self.q = sql.Identifier(schema)
+        self.min_interval = min_interval
+        self._last: dict[str, float] = {}
 
     def run(self, stop: StopFlag, every: float = 2.0) -> None:
         while not stop.is_set():
@@ -152,9 +158,14 @@ class ValuesComputer:
             pending = conn.execute(
                 sql.SQL("SELECT country, marked_at FROM {}.pending_countries").format(self.q)
             ).fetchall()
+        done = []
         for country, marked_at in pending:
+            if time.monotonic() - self._last.get(country, -1e9) < self.min_interval:
+                continue
+            self._last[country] = time.monotonic()
             self.compute(country, marked_at, today or date.today())
-        return [country for country, _ in pending]
+            done.append(country)
+        return done
 
     def compute(self, country: str, marked_at: datetime | None, today: date) -> None:
         records, submissions, log_size = self._inputs(country)

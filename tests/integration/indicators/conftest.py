@@ -63,7 +63,7 @@ def node(
                       topic=regional_topic(settings), event_types=REGIONAL_EVENTS)  # fmt: skip
         threads = start_worker(settings, REGISTRY, pool, stop, projections,
                                {"regional relay": relay.run})  # fmt: skip
-        computer = ValuesComputer(pool, settings.schema, store, CATALOGUE)
+        computer = ValuesComputer(pool, settings.schema, store, CATALOGUE, min_interval=0)
         yield app, computer
         stop.set()
         for thread in threads:
