@@ -62,10 +62,25 @@ class IntakeHistory:
                       orjson.dumps(e.payload["figures"]).decode(), e.recorded_at, e.log_index)
                      for e in submitted],
                 )  # fmt: skip
-        touched = dict.fromkeys(case_id_of(e.stream_id) for e in case_events)
-        for case_id in touched:
-            refold(conn, tables, case_id)
-        countries = {country_of(c) for c in touched} | {e.payload["country"] for e in submitted}
+        by_case: dict[str, list[RecordedEvent]] = {}
+        for event in case_events:
+            by_case.setdefault(case_id_of(event.stream_id), []).append(event)
+        records = []
+        for case_id, mine in by_case.items():
+            # a case whose whole history is in this batch is folded from it; else from its rows
+            history = mine if mine[0].stream_version == 1 else _stored(conn, tables, case_id)
+            record = person_from_case(history)
+            if record is not None:
+                records.append((case_id, country_of(case_id),
+                                orjson.dumps(record_to_json(record)).decode(),
+                                history[-1].stream_version))  # fmt: skip
+        if records:
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s) ON CONFLICT (case_id)"
+                            " DO UPDATE SET record = excluded.record, version = excluded.version")
+                    .format(tables["person_records"]), records)  # fmt: skip
+        countries = {country_of(c) for c in by_case} | {e.payload["country"] for e in submitted}
         if countries:
             conn.execute(
                 sql.SQL("INSERT INTO {}.pending_countries (country) SELECT unnest(%s::text[])"
@@ -93,23 +108,14 @@ class StoredEvent:
         self.payload = orjson.loads(payload) if isinstance(payload, str) else payload
 
 
-def refold(conn: psycopg.Connection, tables: Tables, case_id: str) -> None:
+def _stored(conn: psycopg.Connection, tables: Tables, case_id: str) -> list[StoredEvent]:
     rows = conn.execute(
         sql.SQL("SELECT event_id, event_type, stream_version, occurred_at, payload::text,"
                 " schema_version FROM {} WHERE case_id = %s ORDER BY stream_version")
         .format(tables["case_events"]),
         (case_id,),
     ).fetchall()  # fmt: skip
-    record = person_from_case([StoredEvent(row) for row in rows])
-    if record is None:
-        return
-    conn.execute(
-        sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s) ON CONFLICT (case_id) DO UPDATE"
-                " SET record = excluded.record, version = excluded.version")
-        .format(tables["person_records"]),
-        (case_id, country_of(case_id), orjson.dumps(record_to_json(record)).decode(),
-         rows[-1][2]),
-    )  # fmt: skip
+    return [StoredEvent(row) for row in rows]
 
 
 class RegionalValues:

@@ -19,6 +19,7 @@ Where the case-level fields that indicators read come from (later events win):
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -223,6 +224,29 @@ class Check:
 
 def schema_of(event_type: str) -> Schema:
     return REGISTRY.schemas[(event_type, REGISTRY.current_version(event_type))]
+
+
+Converter = Callable[[Any], Any]
+
+
+@functools.cache
+def _converters(event_type: str) -> dict[str, Converter]:
+    converters: dict[str, Converter] = {}
+    for name, field_ in schema_of(event_type).fields.items():
+        if isinstance(field_, fields.Date):
+            converters[name] = date.fromisoformat
+        elif isinstance(field_, fields.UUID):
+            converters[name] = lambda value: uuid.UUID(str(value))
+    return converters
+
+
+def typed(event_type: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A payload already checked (recorded, or just decided) with its dates and ids as the
+    schema loads them; folding a history does not validate every event again (it was, once,
+    before it was recorded), which makes folds and rebuilds several times faster."""
+    converters = _converters(event_type)
+    return {name: converters[name](value) if name in converters and value is not None else value
+            for name, value in payload.items()}  # fmt: skip
 
 
 def parse(event_type: str, payload: Any, today: date) -> Check:
@@ -628,7 +652,7 @@ def fold(facts: Iterable[Fact]) -> Case | None:
 
 
 def apply(case: Case | None, fact: Fact) -> Case:
-    p = schema_of(fact.event_type).load(fact.payload)
+    p = typed(fact.event_type, fact.payload)
     if fact.event_type == CASE_OPENED:
         case = _opened(p)
     elif case is None:
