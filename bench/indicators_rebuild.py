@@ -3,13 +3,13 @@
 events (default 1,000,000; issue 6 target: <= 60 s for 1M events on 2 cores, 24 GB), and
 computing the indicator values from them.
 
-How: the local stack's servers (started if they are not running), a database and topic prefix
-of the benchmark's own (dropped at the end). The intake log is filled (not timed) with the demo
-cases, or with copies of them under fresh ids until the history holds `--events` events, and
-published to Kafka as the relay would. Timed: the `intake_history` projection (case events,
-each case's person record, submissions) from offset 0 until caught up, in events per second;
-then the values of every country (demo) or of one country-year (synthetic) as the worker
-computes them.
+How: the local stack's PostgreSQL and Kafka (started if they are not running), a database and
+topic prefix of the benchmark's own (dropped at the end). The intake log is filled (not timed)
+with the demo cases, or with copies of them under fresh ids until the history holds `--events`
+events, and published to Kafka as the relay would. Timed: the `intake_history` projection
+(case events, each case's person record, submissions) from offset 0 until caught up, in events
+per second; then the values of every country (demo) or of one country (synthetic) as the
+worker computes them.
 
 Run: `.venv/bin/python bench/indicators_rebuild.py [--events 1000000]`.
 """
@@ -43,7 +43,7 @@ from shared.backbone.projections import ProjectionRunner, prepare_generation  # 
 from shared.backbone.relay import Relay, ensure_topic  # noqa: E402
 from shared.backbone.store import EventStore, ExpectedVersion, StreamWrite  # noqa: E402
 from shared.db import create_pool, migrate, service_migrations  # noqa: E402
-from shared.stack.stack import Stack, StackConfig, with_stack_defaults  # noqa: E402
+from shared.stack.stack import Stack, StackConfig  # noqa: E402
 
 TODAY = date(2026, 11, 30)
 COUNTRIES = list(demo.CASES_PER_YEAR)
@@ -136,8 +136,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
-    Stack(StackConfig.from_env()).up(echo=lambda _: None)
-    env = with_stack_defaults()
+    stack = Stack(StackConfig.from_env())
+    stack.postgres.start()
+    stack.kafka.start()
+    env = {"DATABASE_URL": stack.postgres.url(), "KAFKA_BOOTSTRAP": stack.kafka.bootstrap}
     catalogue = load_catalogue(SEED_PATH)
     cases = demo_cases()
 

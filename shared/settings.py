@@ -44,6 +44,9 @@ class Settings:
     key_rotation_days: int = 30
     # the countries whose cases this node records: its own, or several on a demo stack
     countries: tuple[str, ...] = ()
+    # where the other services of this node answer (INTAKE_URL, ...): reporting asks them for
+    # their signed checkpoints and proofs
+    service_urls: tuple[tuple[str, str], ...] = ()
     # the nodes whose regional topics this node's indicators service reads (the hub: all)
     regional_sources: tuple[str, ...] = ()
     # the national secret of the keyed linkage hashes (intake); made on first use
@@ -53,6 +56,14 @@ class Settings:
     def origin(self) -> str:
         """Names this service's log in events, topics and checkpoints: `<node>.<service>`."""
         return f"{self.node}.{self.service}"
+
+    def service_url(self, service: str) -> str:
+        found = dict(self.service_urls).get(service)
+        if not found:
+            raise SettingsError(
+                f"environment variable {service.upper()}_URL is required but not set"
+            )
+        return found
 
     def events_topic(self, service: str | None = None) -> str:
         """The Kafka topic a service's log is relayed to on this node."""
@@ -93,6 +104,11 @@ class Settings:
             key_rotation_days=_integer(env, "KEY_ROTATION_DAYS", 30),
             countries=_countries(env, node),
             regional_sources=_regional_sources(env, node),
+            service_urls=tuple(
+                (name, env[f"{name.upper()}_URL"].rstrip("/"))
+                for name in SERVICE_NAMES
+                if env.get(f"{name.upper()}_URL")
+            ),
             linkage_key_file=Path(
                 env.get("LINKAGE_KEY_FILE", str(state_dir / "keys" / f"{node}.linkage.key"))
             ),

@@ -16,10 +16,11 @@ from flask_smorest import Api, Blueprint
 from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from shared import metrics
+from shared import audit_api, metrics
 from shared.auth import KeyLookup, Principal, TokenVerifier
 from shared.backbone.envelope import SYSTEM, Actor
-from shared.backbone.store import ConcurrencyError
+from shared.backbone.registry import EventRegistry
+from shared.backbone.store import ConcurrencyError, EventStore
 from shared.backbone.worker import worker_readiness
 from shared.db import create_pool
 from shared.errors import (
@@ -137,8 +138,13 @@ def create_service_app(
         **worker_readiness(pool, settings.schema),
         **(readiness or {}),
     }
+    # the audit endpoints only read the log: no event types are needed to serve them
+    app.extensions["actnow.audit_store"] = EventStore(
+        pool, settings.schema, settings.origin, EventRegistry()
+    )
     api = ProblemApi(app)
     api.register_blueprint(_operations_blueprint(settings, checks))
+    api.register_blueprint(audit_api.blp)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _install_error_handlers(app)

@@ -64,9 +64,27 @@ def issue_checkpoint(store: EventStore, signer: CheckpointSigner) -> SignedCheck
 def run_signer(
     store: EventStore, signer: CheckpointSigner, interval: float, stop: StopFlag
 ) -> None:
+    publish_verifier(store, signer.verifier.to_string())
     while not stop.is_set():
         issue_checkpoint(store, signer)
         stop.wait(interval)
+
+
+def publish_verifier(store: EventStore, verifier: str) -> None:
+    with store.pool.connection() as conn:
+        conn.execute(
+            sql.SQL("INSERT INTO {}.signer_keys (verifier) VALUES (%s) ON CONFLICT DO NOTHING")
+            .format(sql.Identifier(store.schema)), (verifier,),
+        )  # fmt: skip
+
+
+def published_verifiers(store: EventStore) -> list[str]:
+    with store.pool.connection() as conn:
+        rows = conn.execute(
+            sql.SQL("SELECT verifier FROM {}.signer_keys ORDER BY first_used")
+            .format(sql.Identifier(store.schema))
+        ).fetchall()  # fmt: skip
+    return [row[0] for row in rows]
 
 
 def leaf_hashes(store: EventStore, size: int | None = None) -> list[bytes]:

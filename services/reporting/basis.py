@@ -1,0 +1,125 @@
+"""What a report rests on, pinned: for each log it reads, a signed checkpoint (origin, tree
+size, Merkle root) of that service; and the events of the log up to that size, replayed from
+Kafka (the history auditors replay too) and checked against the pinned root before use."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kafka import KafkaConsumer, TopicPartition
+
+from shared.backbone import merkle
+from shared.backbone.checkpoints import verifier_from_string, verify_signed
+from shared.backbone.envelope import RecordedEvent
+from shared.backbone.projections import DeadLetter, decode_record
+from shared.backbone.registry import EventRegistry
+from shared.errors import Problem
+
+
+class BasisError(Problem):
+    status = 502
+    title = "Basis not available"
+    type_slug = "basis-unavailable"
+
+
+@dataclass(frozen=True)
+class PinnedLog:
+    origin: str
+    size: int
+    root: str  # hex
+    note: str  # the C2SP signed note
+    verifier: str  # the signer's key, C2SP vkey form
+
+    def as_dict(self) -> dict[str, object]:
+        return {"origin": self.origin, "size": self.size, "root": self.root, "note": self.note,
+                "verifier": self.verifier}  # fmt: skip
+
+
+def fetch_json(url: str, token: str) -> dict:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.load(answer)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise BasisError(f"{url} did not answer: {exc}") from exc
+
+
+def pin(service_url: str, token: str) -> PinnedLog:
+    """The service's latest signed checkpoint, checked against the key it publishes."""
+    found = fetch_json(f"{service_url}/api/v1/audit/checkpoint", token)
+    for verifier in found["verifiers"]:
+        trusted = verifier_from_string(verifier)
+        try:
+            checkpoint = verify_signed(found["note"], trusted.key_name, trusted.public_key)
+        except ValueError:
+            continue
+        return PinnedLog(checkpoint.origin, checkpoint.size, checkpoint.root.hex(),
+                         found["note"], verifier)  # fmt: skip
+    raise BasisError(f"the checkpoint of {service_url} is not signed by a key it publishes")
+
+
+def check_note(pinned: PinnedLog) -> str | None:
+    """Why the pinned note does not hold, if it does not."""
+    trusted = verifier_from_string(pinned.verifier)
+    try:
+        checkpoint = verify_signed(pinned.note, trusted.key_name, trusted.public_key)
+    except ValueError as exc:
+        return f"the signature of the pinned checkpoint of {pinned.origin} fails: {exc}"
+    if (checkpoint.origin, checkpoint.size, checkpoint.root.hex()) != (
+        pinned.origin, pinned.size, pinned.root,
+    ):  # fmt: skip
+        return f"the pinned checkpoint of {pinned.origin} does not say what the report records"
+    return None
+
+
+def replay(
+    bootstrap: str,
+    topic: str,
+    pinned: PinnedLog,
+    registry: EventRegistry,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    timeout: float = 300.0,
+) -> list[RecordedEvent]:
+    """The events of the log up to the pinned size, from Kafka, in log order. Raises when they
+    are not all there, do not decode, or their Merkle root is not the pinned one."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                             fetch_max_bytes=64 * 1024 * 1024,
+                             max_partition_fetch_bytes=16 * 1024 * 1024)  # fmt: skip
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        if not partitions:
+            raise BasisError(f"the topic {topic} does not exist")
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        found: dict[int, RecordedEvent] = {}
+        deadline = time.monotonic() + timeout
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            if time.monotonic() > deadline:
+                raise BasisError(f"replaying {topic} took longer than {timeout:.0f} s")
+            for records in consumer.poll(timeout_ms=500, max_records=10_000).values():
+                for record in records:
+                    try:
+                        event = decode_record(record.value, registry)
+                    except DeadLetter as letter:
+                        raise BasisError(f"{topic} offset {record.offset}: {letter}") from letter
+                    if event.log_index <= pinned.size:
+                        found[event.log_index] = event  # the relay may have sent it twice
+            progress(min(len(found), pinned.size), pinned.size)
+    finally:
+        consumer.close()
+    missing = pinned.size - len(found)
+    if missing:
+        raise BasisError(f"{missing} events of the pinned {pinned.size} are not on {topic}")
+    events = [found[i] for i in range(1, pinned.size + 1)]
+    root = merkle.root_from_leaf_hashes([e.leaf_hash for e in events]).hex()
+    if root != pinned.root:
+        raise BasisError(f"the events replayed from {topic} do not give the pinned root of"
+                         f" {pinned.origin}: {root[:16]}... instead of"
+                         f" {pinned.root[:16]}...")  # fmt: skip
+    return events
