@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.indicators.api import Indicators, blp
+from services.indicators.assessment_api import assessments_blp
 from services.indicators.catalogue import SEED_PATH, load_catalogue
 from services.indicators.projections import IntakeHistory, RegionalValues
 from shared.settings import Settings
@@ -18,7 +19,7 @@ def regional_topics(settings: Settings) -> list[str]:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("indicators")
-    app = create_service_app(settings, "ACT Now indicators", [blp])
+    app = create_service_app(settings, "ACT Now indicators", [blp, assessments_blp])
     catalogue = load_catalogue(SEED_PATH)
     history = IntakeHistory(settings.events_topic("intake"), settings.schema)
     regional = RegionalValues(regional_topics(settings), catalogue.disclosure.min_cell,

@@ -8,6 +8,7 @@ Run: `python -m services.indicators.worker`.
 from __future__ import annotations
 
 from services.indicators.app import regional_topics
+from services.indicators.assessment_views import Assessments, NationalProfiles
 from services.indicators.catalogue import SEED_PATH, load_catalogue
 from services.indicators.computing import ValuesComputer
 from services.indicators.events import REGIONAL_EVENTS
@@ -31,7 +32,9 @@ def main() -> None:
     pool = create_pool(settings.database_url, 4, name="indicators-tasks")
     store = EventStore(pool, settings.schema, settings.origin, REGISTRY)
     projections: list[Projection] = [
-        IntakeHistory(settings.events_topic("intake"), settings.schema)
+        IntakeHistory(settings.events_topic("intake"), settings.schema),
+        NationalProfiles(settings.events_topic("indicators")),
+        Assessments(settings.events_topic("indicators")),
     ]
     if settings.regional_sources:
         projections.append(RegionalValues(regional_topics(settings), catalogue.disclosure.min_cell,

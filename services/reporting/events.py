@@ -87,6 +87,11 @@ class ReportPublished(Schema):
 
     version = fields.Integer(required=True)
     published_at = fields.String(required=True)
+    # the narrative and supersession as published: a later version must not change how this
+    # one re-renders
+    narrative = fields.Dict(required=True)
+    supersedes_version = fields.Integer(allow_none=True, required=True)
+    correction_reason = fields.String(allow_none=True, required=True)
     sources = fields.List(fields.Nested(SourceLog), required=True)
     catalog_version = fields.String(required=True)
     profile_versions = fields.Dict(keys=fields.String(), values=fields.String(), required=True)

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,15 +25,17 @@ from services.identity.credentials import Credentials
 from services.identity.directory import Organisation
 from services.identity.projections import Directory
 from services.identity.signing_keys import KeyRing
+from services.intake import demo
 from services.intake.app import create_app as create_intake_app
-from services.intake.projections import CaseViews, SubmissionViews
+from services.intake.projections import CaseViews, SubmissionViews, case_stream
 from services.registry import REGISTRY
 from shared.auth import Grant
-from shared.backbone.store import EventStore
+from shared.backbone.store import EventStore, ExpectedVersion
 from shared.backbone.worker import start_worker
 from shared.db import create_pool, migrate, service_migrations
 from shared.settings import Settings
 
+DEMO_DAY = date(2026, 11, 30)
 PASSWORD = "correct horse battery staple"
 
 
@@ -164,6 +167,27 @@ def intake(
         for thread in threads:
             thread.join(timeout=15)
     app.extensions["actnow.db"].close()
+
+
+@pytest.fixture(scope="session")
+def loaded(intake: Flask) -> EventStore:
+    """Two years of ME demo cases and submissions in the intake log."""
+    store = intake.extensions["actnow.intake"].store
+    for year in (2023, 2024):
+        for case_id, builder in demo.generate("ME", year, DEMO_DAY):
+            store.append(case_stream(case_id), ExpectedVersion.ANY, builder.events)
+        for stream, event in demo.submissions("ME", year, 10, DEMO_DAY):
+            store.append(stream, ExpectedVersion.ANY, [event])
+    return store
+
+
+@pytest.fixture(scope="session")
+def intake_url(intake: Flask) -> Iterator[str]:
+    """The intake service on loopback, for services that call it (reporting pins its log)."""
+    server = make_server("127.0.0.1", 0, intake, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -16,11 +16,9 @@ from services.indicators.computing import ValuesComputer
 from services.indicators.events import REGIONAL_EVENTS
 from services.indicators.projections import IntakeHistory, RegionalValues
 from services.indicators.worker import regional_topic
-from services.intake import demo
-from services.intake.projections import case_stream
 from services.registry import REGISTRY
 from shared.backbone.relay import Relay
-from shared.backbone.store import EventStore, ExpectedVersion
+from shared.backbone.store import EventStore
 from shared.backbone.worker import start_worker
 from shared.db import create_pool, migrate, service_migrations
 from shared.settings import Settings
@@ -28,18 +26,6 @@ from tests.integration.conftest import settings_for
 
 TODAY = date(2026, 11, 30)
 CATALOGUE = load_catalogue(SEED_PATH)
-
-
-@pytest.fixture(scope="session")
-def loaded(intake: Flask) -> EventStore:
-    """Two years of ME demo cases and submissions in the intake log."""
-    store = intake.extensions["actnow.intake"].store
-    for year in (2023, 2024):
-        for case_id, builder in demo.generate("ME", year, TODAY):
-            store.append(case_stream(case_id), ExpectedVersion.ANY, builder.events)
-        for stream, event in demo.submissions("ME", year, 10, TODAY):
-            store.append(stream, ExpectedVersion.ANY, [event])
-    return store
 
 
 @pytest.fixture(scope="session")

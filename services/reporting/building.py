@@ -1,0 +1,112 @@
+"""Building a report version from its pinned basis: the intake history replayed from Kafka up to
+the pinned checkpoint, the indicator values computed from it as the indicators service computes
+them, the narrative as approved, rendered to every format. The same basis and narrative always
+give the same bytes, which is what lets an auditor re-derive a published report."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from services.indicators.catalogue import Catalogue
+from services.indicators.computing import compute_country
+from services.indicators.persons import person_from_case
+from services.intake.projections import CASE_STREAM_PREFIX, case_id_of, country_of
+from services.intake.submissions import SUBMITTED
+from services.reporting import rendering
+from services.reporting.basis import PinnedLog
+from services.reporting.rendering import (
+    CountrySeries,
+    Finding,
+    LogBasis,
+    ReportBasis,
+    ReportContent,
+    Supersession,
+    content_hashes,
+)
+from services.reporting.workflow import Report
+from shared.backbone.envelope import RecordedEvent
+from shared.stack.processes import ROOT
+
+FORMATS = ("html", "pdf", "csv", "xlsx", "json")
+
+
+def code_version() -> str:
+    """The code that renders: ACTNOW_CODE_VERSION (containers), else the git revision."""
+    pinned = os.environ.get("ACTNOW_CODE_VERSION")
+    if pinned:
+        return pinned
+    try:
+        found = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                               text=True, timeout=5, check=True)  # fmt: skip
+        return found.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class Built:
+    content: ReportContent
+    outputs: dict[str, bytes]
+    hashes: dict[str, str]
+
+
+def series(
+    catalogue: Catalogue, events: Sequence[RecordedEvent], countries: Sequence[str], period: str
+) -> list[CountrySeries]:
+    """Each country's values (after disclosure control) for the reference year and before."""
+    streams: dict[str, list[RecordedEvent]] = defaultdict(list)
+    submissions = []
+    for event in events:
+        if event.stream_id.startswith(CASE_STREAM_PREFIX):
+            streams[case_id_of(event.stream_id)].append(event)
+        elif event.event_type == SUBMITTED:
+            submissions.append({**event.payload, "recorded_at": event.recorded_at})
+    found = []
+    last_day = date(int(period), 12, 31)
+    for country in countries:
+        records = [r for case_id, evs in streams.items() if country_of(case_id) == country
+                   for r in [person_from_case(evs)] if r is not None]  # fmt: skip
+        mine = [s for s in submissions if s["country"] == country]
+        computed = [p for p in compute_country(catalogue, records, mine, country, last_day)
+                    if p.period <= period]  # fmt: skip
+        found.append(CountrySeries.from_computed(country, computed))
+    return found
+
+
+def content_of(
+    report: Report,
+    catalogue: Catalogue,
+    events: Sequence[RecordedEvent],
+    pinned: Sequence[PinnedLog],
+    countries: Sequence[str],
+    published_at: datetime,
+    code: str,
+) -> ReportContent:
+    narrative = report.narrative
+    chosen = [report.country] if report.kind == "national" and report.country else countries
+    conclusions = [p.strip() for p in narrative.get("conclusions", "").split("\n\n") if p.strip()]
+    return ReportContent(
+        report_id=report.report_id, version=report.version, kind=report.kind,
+        title=report.title, country=report.country, period=report.period, catalogue=catalogue,
+        values=tuple(series(catalogue, events, chosen, report.period)),
+        basis=ReportBasis(tuple(LogBasis(p.origin, p.size, p.root) for p in pinned),
+                          catalogue.catalog_version, {}, code),
+        published_at=published_at, summary=narrative.get("summary", ""),
+        conclusions=tuple(Finding(f"C{n}", text) for n, text in enumerate(conclusions, 1)),
+        recommendations=tuple(Finding(r["id"], r["text"], tuple(r["indicators"]))
+                              for r in narrative.get("recommendations", [])),
+        good_practices=tuple(narrative.get("good_practices", [])),
+        supersedes=Supersession(report.report_id, report.supersedes_version,
+                                report.correction_reason or "")
+        if report.supersedes_version else None,
+    )  # fmt: skip
+
+
+def render_all(content: ReportContent) -> Built:
+    outputs = rendering.render_all(content)
+    return Built(content, outputs, content_hashes(outputs))
