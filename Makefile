@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow bench bench-intake setup jars lint down status clean
+.PHONY: demo test test-slow bench bench-intake bench-indicators setup jars lint down status clean
 
 setup: $(VENV)/.installed
 
@@ -34,6 +34,9 @@ bench: setup jars
 
 bench-intake: setup jars
 	$(BIN)/python bench/intake_http.py --batch 10 $(ARGS)
+
+bench-indicators: setup jars
+	$(BIN)/python bench/indicators_rebuild.py $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
