@@ -27,6 +27,7 @@ from services.intake.persons import PersonVault, linkage_secret
 from services.registry import REGISTRY
 from services.reporting.api import Reporting
 from services.reporting.app import report_signer
+from services.reporting.demo import load_reports
 from services.reporting.verification import Step, verify_report
 from services.reporting.workflow import report_from, report_stream
 from shared.auth import REGIONAL, Grant
@@ -38,7 +39,7 @@ from shared.db import MigrationError, create_pool, migrate, service_migrations
 from shared.errors import Problem
 from shared.settings import SERVICE_NAMES, Settings, SettingsError, database_url_from_env
 from shared.stack.hub import HubStack
-from shared.stack.processes import StackError
+from shared.stack.processes import StackError, wait_until
 from shared.stack.stack import Stack, StackConfig, with_stack_defaults
 
 
@@ -65,6 +66,19 @@ def operator_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _messages(messages: Any) -> str:
     return " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+
+
+class _NoCheckpoint:
+    class checkpoint:
+        size = 0
+
+
+_NONE = _NoCheckpoint()
+
+
+def _signed_size(store: EventStore) -> int:
+    latest = latest_checkpoint(store)
+    return latest.checkpoint.size if latest else 0
 
 
 @click.group()
@@ -231,12 +245,23 @@ def demo_load() -> None:
         store = EventStore(pool, intake_settings.schema, intake_settings.origin, REGISTRY)
         countries = [c for c in intake_demo.CASES_PER_YEAR if c in intake_settings.countries]
         loaded = intake_demo.load(store, countries, date.today())
+        again = f"; {loaded.already_there} were already there" if loaded.already_there else ""
+        click.echo(f"demo cases: {loaded.cases} cases ({loaded.events} events) and"
+                   f" {loaded.submissions} aggregate submissions for {', '.join(countries)},"
+                   f" {intake_demo.YEARS[0]}-{intake_demo.YEARS[-1]}{again}")  # fmt: skip
+        # the reports pin the intake log's signed checkpoint: wait until it covers the demo
+        size = store.head().size
+        signed = wait_until(lambda: _signed_size(store) >= size, 60, 0.5)
     finally:
         pool.close()
-    again = f"; {loaded.already_there} were already there" if loaded.already_there else ""
-    click.echo(f"demo cases: {loaded.cases} cases ({loaded.events} events) and"
-               f" {loaded.submissions} aggregate submissions for {', '.join(countries)},"
-               f" {intake_demo.YEARS[0]}-{intake_demo.YEARS[-1]}{again}")  # fmt: skip
+    if signed:
+        click.echo("demo reports (drafted, reviewed, approved and published through the API):")
+        config = StackConfig.from_env()
+        load_reports(config.service_url("identity"), config.service_url("reporting"),
+                     countries, DEMO_PASSWORD, echo=click.echo)  # fmt: skip
+    else:
+        click.secho("demo reports: skipped, the intake log was not signed within 60 s (is the"
+                    " intake worker running? `actnow stack status`)", fg="yellow")  # fmt: skip
     click.echo(f"demo people: {len(logins)} users; sign in with password {DEMO_PASSWORD!r}:")
     for login in logins:
         click.echo(f"  {login.username:<15} {login.role:<17} {login.scope:<9} {login.organisation}")

@@ -115,6 +115,29 @@ def draft_report(body: dict[str, Any]) -> Response:
     return response
 
 
+class ReportQuery(Schema):
+    country = fields.String(validate=validate.Regexp(r"^[A-Z]{2}$"))
+    kind = fields.String(validate=validate.OneOf(KINDS))
+
+
+@blp.route("/reports")
+@blp.arguments(ReportQuery, location="query")
+@blp.response(200, ReportOut(many=True))
+def list_reports(query: dict[str, Any]) -> list[Report]:
+    """The reports the caller may read (reports are few: each is folded from its stream)."""
+    principal = authenticated()
+    service = reporting()
+    with service.pool.connection() as conn:
+        streams = [row[0] for row in conn.execute(
+            sql.SQL("SELECT stream_id FROM {}.events WHERE event_type = %s AND stream_version = 1"
+                    " ORDER BY log_index").format(sql.Identifier(service.settings.schema)),
+            ("reporting.ReportDrafted",))]  # fmt: skip
+    found = [workflow.report_from(service.store.read_stream(stream)) for stream in streams]
+    return [r for r in found if r is not None and workflow.may_read(principal, r)
+            and query.get("country", r.country) == r.country
+            and query.get("kind", r.kind) == r.kind]  # fmt: skip
+
+
 @blp.route("/reports/<report_id>")
 @blp.response(200, ReportOut)
 def get_report(report_id: str) -> Response:

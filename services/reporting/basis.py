@@ -86,7 +86,34 @@ def replay(
     timeout: float = 300.0,
 ) -> list[RecordedEvent]:
     """The events of the log up to the pinned size, from Kafka, in log order. Raises when they
-    are not all there, do not decode, or their Merkle root is not the pinned one."""
+    are not all there, do not decode, or their Merkle root is not the pinned one. A checkpoint
+    may be signed a moment before the relay has published its last events: a short wait for
+    them is allowed before they count as missing."""
+    give_up = time.monotonic() + RELAY_GRACE
+    while True:
+        try:
+            return _replay_once(bootstrap, topic, pinned, registry, progress, timeout)
+        except MissingEvents:
+            if time.monotonic() > give_up:
+                raise
+            time.sleep(0.5)
+
+
+RELAY_GRACE = 15.0  # seconds a replay waits for events the relay has not published yet
+
+
+class MissingEvents(BasisError):
+    pass
+
+
+def _replay_once(
+    bootstrap: str,
+    topic: str,
+    pinned: PinnedLog,
+    registry: EventRegistry,
+    progress: Callable[[int, int], None],
+    timeout: float,
+) -> list[RecordedEvent]:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                              fetch_max_bytes=64 * 1024 * 1024,
                              max_partition_fetch_bytes=16 * 1024 * 1024)  # fmt: skip
@@ -115,7 +142,7 @@ def replay(
         consumer.close()
     missing = pinned.size - len(found)
     if missing:
-        raise BasisError(f"{missing} events of the pinned {pinned.size} are not on {topic}")
+        raise MissingEvents(f"{missing} events of the pinned {pinned.size} are not on {topic}")
     events = [found[i] for i in range(1, pinned.size + 1)]
     root = merkle.root_from_leaf_hashes([e.leaf_hash for e in events]).hex()
     if root != pinned.root:
