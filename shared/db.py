@@ -9,12 +9,14 @@ The event backbone's own tables come first from `shared/backbone/migrations`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 BACKBONE_MIGRATIONS = Path(__file__).parent / "backbone" / "migrations"
@@ -120,3 +122,12 @@ def service_migrations(service: str) -> list[Migration]:
     """The backbone's tables first, then the service's own `services/<name>/migrations`."""
     own = Path(__file__).resolve().parents[1] / "services" / service / "migrations"
     return migrations_in(BACKBONE_MIGRATIONS, own)
+
+
+def fetch_dicts(
+    pool: ConnectionPool, statement: sql.Composable | str, params: Sequence[object] = ()
+) -> list[dict[str, Any]]:
+    """The rows of a query as dicts by column name."""
+    with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall()

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -54,15 +55,22 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(server.workdir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def database_url(postgres_url: str) -> Iterator[str]:
-    """A database of this test session's own, dropped at the end."""
-    name = f"actnow_test_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def fresh_database(postgres_url: str, prefix: str = "actnow_test") -> Iterator[str]:
+    """A database of its own on the server, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     yield str(psycopg.conninfo.make_conninfo(postgres_url, dbname=name))
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_url: str) -> Iterator[str]:
+    """A database of this test session's own, dropped at the end."""
+    with fresh_database(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ from services.indicators.persons import person_from_case
 from services.indicators.projections import IntakeHistory, RegionalValues, StoredEvent
 from shared.auth import REGIONAL, Principal, authenticated
 from shared.backbone.projections import query_read_model
+from shared.db import fetch_dicts
 from shared.errors import Forbidden, NotFound
 from shared.settings import Settings
 
@@ -198,10 +199,7 @@ def _current(service: Indicators, country: str) -> tuple[list[dict[str, Any]], i
         " contributors, regional_suppressed, intake_log_size FROM {}.indicator_values"
         " WHERE country = %s ORDER BY period, indicator, cell"
     ).format(sql.Identifier(service.settings.schema))
-    with service.pool.connection() as conn, conn.cursor() as cursor:
-        cursor.execute(statement, (country,))
-        names = [c.name for c in cursor.description or []]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    rows = fetch_dicts(service.pool, statement, (country,))
     log_size = rows[0]["intake_log_size"] if rows else None
     return [{**row, "cell": _cell_dict(row["cell"])} for row in rows], log_size
 

@@ -56,6 +56,7 @@ from shared.auth import Principal, authenticated
 from shared.backbone.envelope import NewEvent, RecordedEvent
 from shared.backbone.projections import query_read_model
 from shared.backbone.store import EventStore, ExpectedVersion
+from shared.db import fetch_dicts
 from shared.errors import Forbidden, NotFound, PreconditionFailed, ValidationProblem
 from shared.settings import Settings
 from shared.web import etag, event_context, if_match_version, stream_precondition
@@ -307,10 +308,7 @@ def access_log(query: dict[str, Any]) -> list[dict[str, Any]]:
         "SELECT at, username, organisation, case_id, action FROM {}.access_log"
         f" WHERE {' AND '.join(conditions)} ORDER BY at DESC, id DESC LIMIT %s"
     ).format(sql.Identifier(service.settings.schema))
-    with service.pool.connection() as conn, conn.cursor() as cursor:
-        cursor.execute(statement, (*params, query["limit"]))
-        names = [column.name for column in cursor.description or []]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return fetch_dicts(service.pool, statement, (*params, query["limit"]))
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, Topic
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.structs import OffsetAndMetadata
 from psycopg import sql
+from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from shared.backbone.envelope import RecordedEvent, canonical_json
@@ -488,10 +489,9 @@ def query_read_model(
     statement = sql.SQL(query).format(schema=sql.Identifier(schema))
     for attempt in (1, 2):
         try:
-            with pool.connection() as conn, conn.cursor() as cursor:
+            with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cursor:
                 cursor.execute(statement, params)
-                names = [column.name for column in cursor.description or []]
-                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+                return cursor.fetchall()
         except psycopg.errors.UndefinedTable:
             if attempt == 2:
                 raise

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from flask import Flask
 from kafka import KafkaAdminClient
-from psycopg import sql
 
 from services.indicators.app import create_app, regional_topics
 from services.indicators.computing import ValuesComputer
@@ -24,6 +21,7 @@ from shared.db import create_pool, migrate, service_migrations
 from shared.settings import Settings
 from shared.stack.kafka import LocalKafka
 from shared.stack.mirror import MirrorMaker
+from tests.conftest import fresh_database
 from tests.integration.conftest import People, bearer, eventually, settings_for
 from tests.integration.indicators.conftest import CATALOGUE, TODAY
 
@@ -38,12 +36,8 @@ def hub_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
 
 @pytest.fixture(scope="module")
 def hub_database(postgres_url: str) -> Iterator[str]:
-    name = f"actnow_hub_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield str(psycopg.conninfo.make_conninfo(postgres_url, dbname=name))
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with fresh_database(postgres_url, "actnow_hub") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
