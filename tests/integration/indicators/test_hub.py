@@ -91,13 +91,14 @@ def test_a_national_value_reaches_the_hub_comparison_within_30_seconds(
     def at_hub() -> list:
         answer = api.get("/api/v1/regional/comparison?indicator=ID-01&period=2024",
                          headers=analyst)  # fmt: skip
-        return answer.json["countries"] if answer.status_code == 200 else []
+        rows = answer.json["countries"] if answer.status_code == 200 else []
+        return [r for r in rows if r["country"] == "ME"]  # other tests may publish others
 
     rows = eventually(at_hub, timeout=PROMISED_SECONDS + 30, every=0.25)
     elapsed = time.monotonic() - published
     with capsys.disabled():
         print(f"\n  ME's values reached the hub through MirrorMaker 2 in {elapsed:.1f} s")
-    assert [r["country"] for r in rows] == ["ME"]
+    assert rows and all(r["country"] == "ME" for r in rows)
     assert elapsed < PROMISED_SECONDS
     title = api.get("/api/v1/regional/comparison?indicator=ID-01&period=2024", headers=analyst)
     assert title.json["title"] == CATALOGUE.indicator("ID-01").title
