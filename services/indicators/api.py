@@ -26,6 +26,9 @@ from shared.db import fetch_dicts
 from shared.errors import Forbidden, NotFound
 from shared.settings import Settings
 
+# adopted or adapted (still comparable); None: the country has confirmed no profile yet, so
+# every core indicator counts as adopted
+COMPARABLE_STATUSES = ("adopted", "adapted", None)
 NATIONAL_READERS = ("monitor", "reviewer", "national_admin", "auditor", "data_provider")
 REGIONAL_READERS = ("regional_analyst", "auditor", "platform_admin")
 
@@ -98,6 +101,7 @@ class ComparisonQuery(Schema):
 
 class CountryValue(Schema):
     country = fields.String()
+    profile_status = fields.String(allow_none=True)
     cell = fields.Dict(keys=fields.String(), values=fields.String())
     numerator = fields.Float(allow_none=True)
     denominator = fields.Float(allow_none=True)
@@ -160,7 +164,8 @@ def values(query: dict[str, Any]) -> dict[str, Any]:
 def comparison(query: dict[str, Any]) -> dict[str, Any]:
     """One indicator for one period across the countries that published it to the hub, after
     their disclosure control; `comparable` is false where a country's catalogue version
-    differs from the one most countries use (national profiles will refine this)."""
+    differs from the one most countries use, or its national profile has the indicator
+    adapted non-comparably or dropped."""
     principal = authenticated()
     if not any(g.role in REGIONAL_READERS and g.scope == REGIONAL for g in principal.grants):
         raise Forbidden("this needs a regional role: regional_analyst, auditor or platform_admin")
@@ -172,8 +177,8 @@ def comparison(query: dict[str, Any]) -> dict[str, Any]:
                        {"indicator": ["Not in the catalogue."]}) from None  # fmt: skip
     rows = query_read_model(
         service.pool, service.settings.schema, service.regional,
-        "SELECT country, cell, numerator, denominator, value, suppressed, catalog_version"
-        " FROM {schema}.regional_values WHERE indicator = %s AND period = %s"
+        "SELECT country, cell, numerator, denominator, value, suppressed, catalog_version,"
+        " profile_status FROM {schema}.regional_values WHERE indicator = %s AND period = %s"
         " ORDER BY country, cell",
         (query["indicator"], query["period"]),
     )  # fmt: skip
@@ -183,7 +188,8 @@ def comparison(query: dict[str, Any]) -> dict[str, Any]:
         versions[row["catalog_version"]] += 1
     common = max(versions, key=lambda v: versions[v]) if versions else None
     countries = [{**row, "cell": _cell_dict(row["cell"]),
-                  "comparable": row["catalog_version"] == common} for row in rows]  # fmt: skip
+                  "comparable": row["catalog_version"] == common
+                  and row["profile_status"] in COMPARABLE_STATUSES} for row in rows]  # fmt: skip
     return {"indicator": indicator.code, "title": indicator.title, "unit": indicator.unit,
             "period": query["period"], "countries": countries}  # fmt: skip
 

@@ -32,6 +32,7 @@ from services.indicators.evaluator import (
 )
 from services.indicators.events import REGIONAL_VALUES
 from services.indicators.persons import record_from_json
+from services.indicators.profiles import for_hub, profile_from, profile_stream
 from shared.backbone.envelope import Actor, NewEvent, utc_now
 from shared.backbone.store import EventStore, ExpectedVersion
 
@@ -114,17 +115,20 @@ def compute_country(
 
 
 def regional_payload(country: str, period: PeriodValues, catalogue: Catalogue,
-                     log_size: int) -> dict[str, Any]:  # fmt: skip
+                     log_size: int, profile: tuple[int | None, dict[str, str]] = (None, {})
+                     ) -> dict[str, Any]:  # fmt: skip
     values = [{
         "indicator": v.indicator, "cell": [list(pair) for pair in v.cell],
         "numerator": _num(v.numerator), "denominator": _num(v.denominator),
         "value": _num(v.value), "unit": v.unit, "suppressed": v.suppressed,
         "statistic": v.statistic, "contributors": v.contributors,
     } for v in period.regional]  # fmt: skip
-    content = orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
+    version, statuses = profile
+    content = orjson.dumps([values, version, statuses], option=orjson.OPT_SORT_KEYS)
     return {"country": country, "period": period.period,
             "catalog_version": catalogue.catalog_version, "intake_log_size": log_size,
-            "content_hash": hashlib.sha256(content).hexdigest(), "values": values}  # fmt: skip
+            "content_hash": hashlib.sha256(content).hexdigest(), "values": values,
+            "profile_version": version, "profile": statuses}  # fmt: skip
 
 
 def _num(value: Any) -> float | None:
@@ -195,8 +199,9 @@ class ValuesComputer:
             published = dict(conn.execute(
                 sql.SQL("SELECT period, content_hash FROM {}.regional_publications"
                         " WHERE country = %s").format(self.q), (country,)).fetchall())  # fmt: skip
+        profile = self._profile(country)
         for period in computed:
-            payload = regional_payload(country, period, self.catalogue, log_size)
+            payload = regional_payload(country, period, self.catalogue, log_size, profile)
             if published.get(period.period) == payload["content_hash"]:
                 continue
             event = NewEvent(REGIONAL_VALUES, payload, actor=Actor(user="indicators"))
@@ -207,6 +212,14 @@ class ValuesComputer:
                             " VALUES (%s, %s, %s) ON CONFLICT (country, period) DO UPDATE"
                             " SET content_hash = excluded.content_hash, published_at = now()")
                     .format(self.q), (country, period.period, payload["content_hash"]))  # fmt: skip
+
+    def _profile(self, country: str) -> tuple[int | None, dict[str, str]]:
+        """The country's confirmed national profile as the hub may see it (none confirmed:
+        every core indicator counts as adopted)."""
+        stream = profile_stream(country, self.catalogue.catalog_version)
+        confirmed = profile_from(country, self.catalogue.catalog_version,
+                                 self.store.read_stream(stream)).confirmed_version  # fmt: skip
+        return (confirmed.number if confirmed else None), for_hub(self.catalogue, confirmed)
 
     def _inputs(self, country: str) -> tuple[list[PersonRecord], list[dict[str, Any]], int]:
         with self.pool.connection() as conn:

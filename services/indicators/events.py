@@ -36,3 +36,8 @@ class RegionalValuesPublished(Schema):
     intake_log_size = fields.Integer(required=True, validate=validate.Range(min=0))
     content_hash = fields.String(required=True, validate=validate.Length(equal=64))
     values = fields.List(fields.Nested(RegionalValue), required=True)
+    # the country's confirmed national profile: each core indicator's status (adopted,
+    # adapted, adapted_noncomparable, dropped), so the hub knows what compares; national
+    # additions are never sent
+    profile_version = fields.Integer(allow_none=True, load_default=None)
+    profile = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)

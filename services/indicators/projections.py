@@ -125,14 +125,15 @@ class RegionalValues:
     refused and recorded, never shown."""
 
     name = "regional_values"
-    code_version = 1
+    code_version = 2
     tables = {
         "regional_values": "(country text NOT NULL, period text NOT NULL,"
         " indicator text NOT NULL, cell text NOT NULL, numerator double precision,"
         " denominator double precision, value double precision, unit text NOT NULL,"
         " suppressed boolean NOT NULL, statistic text, contributors integer,"
         " catalog_version text NOT NULL, intake_log_size bigint NOT NULL,"
-        " content_hash text NOT NULL, received_at timestamptz NOT NULL DEFAULT now(),"
+        " content_hash text NOT NULL, profile_status text,"
+        " received_at timestamptz NOT NULL DEFAULT now(),"
         " PRIMARY KEY (country, period, indicator, cell))",
         "refused_publications": "(event_id uuid PRIMARY KEY, country text NOT NULL,"
         " period text NOT NULL, reason text NOT NULL, received_at timestamptz NOT NULL"
@@ -173,14 +174,15 @@ class RegionalValues:
                 cursor.executemany(
                     sql.SQL("INSERT INTO {} (country, period, indicator, cell, numerator,"
                             " denominator, value, unit, suppressed, statistic, contributors,"
-                            " catalog_version, intake_log_size, content_hash) VALUES"
-                            " (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
+                            " catalog_version, intake_log_size, content_hash, profile_status)"
+                            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
                     .format(tables["regional_values"]),
                     [(p["country"], p["period"], v["indicator"],
                       ";".join(f"{d}={c}" for d, c in v["cell"]), v["numerator"],
                       v["denominator"], v["value"], v["unit"], v["suppressed"], v["statistic"],
                       v["contributors"], p["catalog_version"], p["intake_log_size"],
-                      p["content_hash"]) for v in p["values"]],
+                      p["content_hash"], (p.get("profile") or {}).get(v["indicator"]))
+                     for v in p["values"]],
                 )  # fmt: skip
 
 

@@ -148,3 +148,29 @@ def test_the_region_gets_suppressed_values_and_nothing_about_a_case(
         text = orjson.dumps(record["payload"]).decode()
         assert record["event_type"] in REGIONAL_EVENTS
         assert not any(marker in text for marker in case_level), text[:200]
+
+
+def test_an_indicator_a_profile_adapts_non_comparably_is_marked_at_the_hub(
+    node: tuple[Flask, ValuesComputer], loaded: EventStore, people: People
+) -> None:
+    app, computer = node
+    api = app.test_client()
+    admin = bearer(people.token("me.admin", ("national_admin", "ME")))
+    base = f"/api/v1/profiles/ME/{CATALOGUE.catalog_version}"
+    changed = api.put(f"{base}/indicators/ID-02", headers=admin, json={
+        "status": "adapted_noncomparable",
+        "difference": "Counts victims identified by the NGO team as well."})  # fmt: skip
+    assert changed.status_code == 200, changed.json
+    assert api.post(f"{base}/confirm", headers=admin).status_code == 200
+    computer.compute("ME", None, TODAY)
+    analyst = bearer(people.token("hub.analyst", ("regional_analyst", "regional")))
+
+    def marked(code: str) -> list:
+        answer = api.get(f"/api/v1/regional/comparison?indicator={code}&period=2024",
+                         headers=analyst)  # fmt: skip
+        return [r for r in answer.json["countries"] if r["country"] == "ME" and not r["cell"]]
+
+    row = eventually(lambda: [r for r in marked("ID-02")
+                              if r["profile_status"] == "adapted_noncomparable"])[0]  # fmt: skip
+    assert row["comparable"] is False
+    assert marked("ID-01")[0]["comparable"] is True
