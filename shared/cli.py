@@ -36,6 +36,8 @@ from shared.backbone.envelope import Actor
 from shared.backbone.store import EventStore
 from shared.backbone.tamper import latest_checkpoint, verify
 from shared.db import MigrationError, create_pool, migrate, service_migrations
+from shared.doctor import diagnose
+from shared.doctor import report as doctor_report
 from shared.errors import Problem
 from shared.settings import SERVICE_NAMES, Settings, SettingsError, database_url_from_env
 from shared.stack.hub import HubStack
@@ -226,6 +228,18 @@ def audit_verify_report(report_id: str) -> None:
         click.secho("NOT VERIFIED: see the failing steps above", fg="red", bold=True)
         sys.exit(1)
     click.secho("VERIFIED: the published report re-derives from its pinned basis", fg="green")
+
+
+@main.command("doctor")
+def doctor_command() -> None:
+    """Check settings, PostgreSQL, Kafka, the services, relay and projection lags, checkpoint
+    age and the clock; say what to fix. Exits 1 when something needs fixing."""
+    findings = diagnose(with_stack_defaults())
+    if doctor_report(findings, click.echo):
+        click.secho("healthy", fg="green")
+        return
+    click.secho(f"{sum(not f.ok for f in findings)} things to fix (marked FIX above)", fg="red")
+    sys.exit(1)
 
 
 @main.group()
