@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -12,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+import psycopg
+from psycopg import sql
 
 from services.identity.app import key_ring
 from services.identity.bootstrap import Operator
@@ -33,12 +37,14 @@ from services.reporting.workflow import report_from, report_stream
 from shared.auth import REGIONAL, Grant
 from shared.backbone.checkpoints import CheckpointSigner, verifier_from_string
 from shared.backbone.envelope import Actor
+from shared.backbone.projections import start_rebuild
 from shared.backbone.store import EventStore
 from shared.backbone.tamper import latest_checkpoint, verify
 from shared.db import MigrationError, create_pool, migrate, service_migrations
 from shared.doctor import diagnose
 from shared.doctor import report as doctor_report
 from shared.errors import Problem
+from shared.revocations import Revocations
 from shared.settings import SERVICE_NAMES, Settings, SettingsError, database_url_from_env
 from shared.stack.hub import HubStack
 from shared.stack.processes import StackError, wait_until
@@ -228,6 +234,46 @@ def audit_verify_report(report_id: str) -> None:
         click.secho("NOT VERIFIED: see the failing steps above", fg="red", bold=True)
         sys.exit(1)
     click.secho("VERIFIED: the published report re-derives from its pinned basis", fg="green")
+
+
+@main.command("replay")
+@click.argument("projection")
+@click.option("--service", required=True, type=click.Choice(SERVICE_NAMES))
+@click.option("--timeout", default=3600, show_default=True, help="seconds to wait")
+@operator_errors
+def replay_command(projection: str, service: str, timeout: int) -> None:
+    """Rebuild a projection blue/green: the service's worker builds a new generation from
+    offset 0 beside the live one, and the read side switches when it has caught up."""
+    settings = Settings.from_env(service, with_stack_defaults())
+    q = sql.Identifier(settings.schema)
+    module = importlib.import_module(f"services.{service}.worker")
+    known = {p.name: p for p in [Revocations(settings.events_topic("identity")),
+                                 *module.projections(settings)]}  # fmt: skip
+    if projection not in known:
+        raise click.BadParameter(f"{service} has the projections {', '.join(sorted(known))}",
+                                 param_hint="PROJECTION")  # fmt: skip
+    pool = create_pool(settings.database_url, 2, name="actnow-replay")
+    try:
+        generation = start_rebuild(pool, settings.schema, known[projection]).number
+    finally:
+        pool.close()
+    click.echo(f"generation {generation} of {projection} is being built by the {service}"
+               " worker; the live one serves meanwhile")  # fmt: skip
+    started = time.monotonic()
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        while time.monotonic() - started < timeout:
+            state, lag = conn.execute(sql.SQL(
+                "SELECT state, lag FROM {}.projection_generations WHERE projection = %s"
+                " AND generation = %s").format(q), (projection, generation)).fetchone()  # fmt: skip
+            click.echo(f"\r  {state}: {lag if lag is not None else '?'} records behind   ",
+                       nl=False)  # fmt: skip
+            if state == "live":
+                click.echo(f"\ngeneration {generation} is live after"
+                           f" {time.monotonic() - started:.0f} s")  # fmt: skip
+                return
+            time.sleep(1)
+    click.secho("\nnot live yet: is the worker running? (`actnow stack status`)", fg="red")
+    sys.exit(1)
 
 
 @main.command("doctor")

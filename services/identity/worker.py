@@ -13,6 +13,7 @@ from threading import Event as StopFlag
 from services.identity.app import key_ring
 from services.identity.projections import Directory
 from services.registry import REGISTRY
+from shared.backbone.projections import Projection
 from shared.backbone.worker import run_worker
 from shared.settings import Settings
 
@@ -29,10 +30,15 @@ def rotate_keys_on_schedule(settings: Settings, stop: StopFlag) -> None:
         stop.wait(3600)
 
 
+def projections(settings: Settings) -> list[Projection]:
+    """The service's read models (`actnow replay` rebuilds them by name)."""
+    return [Directory(settings.events_topic("identity"))]
+
+
 def main() -> None:
     settings = Settings.from_env("identity")
     rotation = {"key rotation": lambda stop: rotate_keys_on_schedule(settings, stop)}
-    run_worker(settings, REGISTRY, [Directory(settings.events_topic("identity"))], tasks=rotation)
+    run_worker(settings, REGISTRY, projections(settings), tasks=rotation)
 
 
 if __name__ == "__main__":

@@ -26,26 +26,32 @@ def regional_topic(settings: Settings) -> str:
     return f"{settings.topic_prefix}{settings.node}.regional"
 
 
-def main() -> None:
-    settings = Settings.from_env("indicators")
+def projections(settings: Settings) -> list[Projection]:
+    """The service's read models (`actnow replay` rebuilds them by name)."""
     catalogue = load_catalogue(SEED_PATH)
-    pool = create_pool(settings.database_url, 4, name="indicators-tasks")
-    store = EventStore(pool, settings.schema, settings.origin, REGISTRY)
-    projections: list[Projection] = [
+    found: list[Projection] = [
         IntakeHistory(settings.events_topic("intake"), settings.schema),
         NationalProfiles(settings.events_topic("indicators")),
         Assessments(settings.events_topic("indicators")),
     ]
     if settings.regional_sources:
-        projections.append(RegionalValues(regional_topics(settings), catalogue.disclosure.min_cell,
-                                          catalogue.disclosure.k_cross))  # fmt: skip
+        found.append(RegionalValues(regional_topics(settings), catalogue.disclosure.min_cell,
+                                    catalogue.disclosure.k_cross))  # fmt: skip
+    return found
+
+
+def main() -> None:
+    settings = Settings.from_env("indicators")
+    catalogue = load_catalogue(SEED_PATH)
+    pool = create_pool(settings.database_url, 4, name="indicators-tasks")
+    store = EventStore(pool, settings.schema, settings.origin, REGISTRY)
     regional_relay = Relay(store, settings.kafka_bootstrap, partitions=1,
                            topic=regional_topic(settings), event_types=REGIONAL_EVENTS)  # fmt: skip
     tasks = {
         "values": ValuesComputer(pool, settings.schema, store, catalogue).run,
         "regional relay": regional_relay.run,
     }
-    run_worker(settings, REGISTRY, projections, tasks=tasks)
+    run_worker(settings, REGISTRY, projections(settings), tasks=tasks)
 
 
 if __name__ == "__main__":

@@ -237,6 +237,7 @@ class ProjectionRunner:
             for logical in projection.tables
         }
         self.stats = RunStats()
+        self.retired = False  # a rebuilt generation went live: this one has nothing to serve
         # per partition: next offset to read and the highest log_index applied
         self._positions: dict[TopicPartition, tuple[int, int]] = {}
         self._consumer: KafkaConsumer | None = None
@@ -256,7 +257,7 @@ class ProjectionRunner:
             ).format(q),
             "heartbeat": sql.SQL(
                 "UPDATE {}.projection_generations SET heartbeat_at = now(), lag = %s"
-                " WHERE projection = %s AND generation = %s"
+                " WHERE projection = %s AND generation = %s RETURNING state"
             ).format(q),
         }
 
@@ -270,7 +271,7 @@ class ProjectionRunner:
         consumer = self._open_consumer()
         last_beat = last_commit = 0.0
         try:
-            while not stop.is_set():
+            while not stop.is_set() and not self.retired:
                 batch = consumer.poll(timeout_ms=500, max_records=self.batch_size)
                 if batch:
                     self._handle(batch)
@@ -443,9 +444,11 @@ class ProjectionRunner:
 
     def _heartbeat(self, lag: int) -> None:
         with self.pool.connection() as conn:
-            conn.execute(
+            row = conn.execute(
                 self._sql["heartbeat"], (lag, self.projection.name, self.generation.number)
-            )
+            ).fetchone()
+        if row and row[0] == "retired":
+            self.retired = True
 
     def _caught_up(self) -> None:
         self.stats.caught_up = True
@@ -497,3 +500,14 @@ def query_read_model(
                 raise
             prepare_generation(pool, schema, projection)
     raise AssertionError("unreachable")
+
+
+def building_generation(pool: ConnectionPool, schema: str, projection: Projection) -> int | None:
+    """The generation a rebuild is building, if one is."""
+    with pool.connection() as conn:
+        row = conn.execute(
+            sql.SQL("SELECT max(generation) FROM {}.projection_generations"
+                    " WHERE projection = %s AND state = 'building'").format(sql.Identifier(schema)),
+            (projection.name,),
+        ).fetchone()  # fmt: skip
+    return int(row[0]) if row and row[0] is not None else None

@@ -14,7 +14,7 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from shared.backbone.checkpoints import CheckpointSigner
-from shared.backbone.projections import Projection, ProjectionRunner
+from shared.backbone.projections import Projection, ProjectionRunner, building_generation
 from shared.backbone.registry import EventRegistry
 from shared.backbone.relay import Relay
 from shared.backbone.store import EventStore
@@ -97,20 +97,8 @@ def start_worker(
     ]
     # every service honours revocations from the identity events (see shared.revocations)
     for projection in [Revocations(settings.events_topic("identity")), *projections]:
-        threads.append(
-            supervised(
-                f"projection {projection.name}",
-                lambda s, p=projection: ProjectionRunner(
-                    p,
-                    pool,
-                    settings.schema,
-                    settings.kafka_bootstrap,
-                    registry,
-                    group_prefix=f"{settings.topic_prefix}actnow",
-                ).run(s),
-                stop,
-            )
-        )
+        serve = serve_projection(settings, registry, pool, projection)
+        threads.append(supervised(f"projection {projection.name}", serve, stop))
     for name, body in (tasks or {}).items():
         threads.append(supervised(name, body, stop))
     log.info(
@@ -118,6 +106,35 @@ def start_worker(
         settings.origin, len(projections) + 1, len(tasks or {}),
     )  # fmt: skip
     return threads
+
+
+def serve_projection(
+    settings: Settings, registry: EventRegistry, pool: ConnectionPool, projection: Projection
+) -> Callable[[StopFlag], None]:
+    """Feeds the live generation, and a generation being rebuilt (`actnow replay`) alongside
+    it; when the rebuilt one goes live the old runner stops and this one carries on."""
+
+    def runner(generation: int | None) -> ProjectionRunner:
+        return ProjectionRunner(projection, pool, settings.schema, settings.kafka_bootstrap,
+                                registry, generation=generation,
+                                group_prefix=f"{settings.topic_prefix}actnow")  # fmt: skip
+
+    def serve(stop: StopFlag) -> None:
+        current = runner(None)
+        rebuild: threading.Thread | None = None
+        serving = threading.Thread(target=current.run, args=(stop,), daemon=True)
+        serving.start()
+        while not stop.is_set() and serving.is_alive():
+            building = building_generation(pool, settings.schema, projection)
+            if building and building != current.generation.number and rebuild is None:
+                fresh = runner(building)
+                rebuild = threading.Thread(target=fresh.run, args=(stop,), daemon=True)
+                rebuild.start()
+            stop.wait(5)
+        if rebuild is not None and not stop.is_set():
+            rebuild.join()  # it is live now and feeds on until the worker stops
+
+    return serve
 
 
 def worker_readiness(pool: ConnectionPool, schema: str) -> dict[str, Callable[[], None]]:
