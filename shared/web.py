@@ -16,7 +16,7 @@ from flask_smorest import Api, Blueprint
 from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from shared import audit_api, metrics
+from shared import audit_api, logs, metrics
 from shared.auth import KeyLookup, Principal, TokenVerifier
 from shared.backbone.envelope import SYSTEM, Actor
 from shared.backbone.registry import EventRegistry
@@ -113,6 +113,7 @@ def create_service_app(
 ) -> Flask:
     """Builds the Flask app of one service; each service's create_app calls this. Tokens are
     verified with the keys from the identity service's JWKS (or `token_keys` in identity)."""
+    logs.configure(settings.service, settings.log_level)
     app = Flask(f"services.{settings.service}")
     app.config.update(
         API_TITLE=title,

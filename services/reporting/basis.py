@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import g, has_request_context
 from kafka import KafkaConsumer, TopicPartition
 
 from shared.backbone import merkle
@@ -41,7 +42,10 @@ class PinnedLog:
 
 
 def fetch_json(url: str, token: str) -> dict:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    headers = {"Authorization": f"Bearer {token}"}
+    if has_request_context() and g.get("correlation_id"):  # one action, followed across services
+        headers["X-Correlation-Id"] = str(g.correlation_id)
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
             return json.load(answer)

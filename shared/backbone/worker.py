@@ -13,6 +13,7 @@ from threading import Event as StopFlag
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from shared import logs
 from shared.backbone.checkpoints import CheckpointSigner
 from shared.backbone.projections import Projection, ProjectionRunner, building_generation
 from shared.backbone.registry import EventRegistry
@@ -55,9 +56,7 @@ def run_worker(
 ) -> None:
     """Runs the relay, the checkpoint signer, the projections and the service's own periodic
     tasks (name -> body(stop)) until SIGTERM."""
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logs.configure(f"{settings.service}-worker", settings.log_level)
     stop = StopFlag()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
