@@ -7,9 +7,13 @@ COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY services ./services
 COPY deploy/gunicorn.conf.py ./deploy/gunicorn.conf.py
-RUN pip install --no-cache-dir . && mkdir -p /state /keys && chown actnow /state /keys
-USER actnow
+# the samples folder must exist before the first metric is touched (compose mounts a tmpfs
+# volume there that a service shares with its worker; a fresh container starts it empty)
 ENV PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus GUNICORN_BIND=0.0.0.0:8000
+RUN pip install --no-cache-dir . \
+    && mkdir -p /state /keys "$PROMETHEUS_MULTIPROC_DIR" \
+    && chown actnow /state /keys "$PROMETHEUS_MULTIPROC_DIR"
+USER actnow
 EXPOSE 8000
 # the service is chosen by the command, e.g. services.intake.wsgi:app
 CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "services.identity.wsgi:app"]

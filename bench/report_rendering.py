@@ -112,16 +112,19 @@ def assessments(catalogue: Catalogue, country: str) -> list[Assessment]:
             continue
         rng = random.Random(f"{country}/{indicator.code}/score")
         if rng.random() < 0.1:
-            found.append(Assessment(indicator.code, country, NOT_ASSESSED,
-                                    not_assessed_reason="No evidence collected this cycle."))  # fmt: skip
+            reason = "No evidence collected this cycle."
+            found.append(
+                Assessment(indicator.code, country, NOT_ASSESSED, not_assessed_reason=reason)
+            )
             continue
         evidence = tuple(
             EvidenceRef(f"Evidence {n} for {indicator.code} in {country}",
                         f"https://example.org/{country}/{indicator.code}/{n}", "2024-06-30")
             for n in range(1, rng.randint(1, 3) + 1)
         )  # fmt: skip
-        found.append(Assessment(indicator.code, country, rng.randint(0, 2), evidence,
-                                rationale="Scored by the monitor, confirmed by a reviewer."))  # fmt: skip
+        rationale = "Scored by the monitor, confirmed by a reviewer."
+        score = rng.randint(0, 2)
+        found.append(Assessment(indicator.code, country, score, evidence, rationale=rationale))
     return found
 
 

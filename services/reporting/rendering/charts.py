@@ -1,9 +1,9 @@
 """Trend sparklines as inline SVG, drawn in Python so that the same figures give the same bytes.
 
-Coordinates are printed with one decimal from `Decimal` arithmetic on the printed values, so a
-chart does not depend on float formatting. A chart carries no text: the figures it draws are
-printed beside it (the accessible alternative), and the SVG is hidden from screen readers so
-they are not read twice.
+Coordinates are computed in `Decimal` from the values and printed with one decimal, so a chart
+does not depend on float arithmetic or formatting. A chart carries no text: the figures it
+draws are printed beside it (the accessible alternative), and the SVG is hidden from screen
+readers so they are not read twice.
 """
 
 from __future__ import annotations

@@ -9,12 +9,13 @@ built: every problem is collected into one `ValidationProblem`, keyed by field p
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.indicators.catalogue import Catalogue
-from services.indicators.computing import PeriodValues
+from services.indicators.computing import PeriodValues, cell_key
 from services.indicators.evaluator import Value
 from shared.errors import ValidationProblem
 
@@ -228,6 +229,10 @@ def _check_period(content: ReportContent, figures: PeriodFigures, quantitative: 
         add(at, f"Is after the reference period {content.period}.")
     for unknown in sorted({v.indicator for v in figures.values} - quantitative):
         add(at, f"{unknown} is not a quantitative indicator of the catalogue.")
+    seen = Counter((v.indicator, tuple(v.cell)) for v in figures.values)
+    for code, cell in sorted(key for key, times in seen.items() if times > 1):
+        # Which of two figures for one cell a table showed would depend on their order.
+        add(at, f"{code} {cell_key(cell) or 'total'} has more than one value.")
 
 
 def _check_assessments(content: ReportContent, add: _Add) -> None:
@@ -241,8 +246,8 @@ def _check_assessments(content: ReportContent, add: _Add) -> None:
         seen.add(key)
         if assessment.indicator not in qualitative:
             add(at, f"{assessment.indicator} is not a qualitative indicator of the catalogue.")
-        if content.kind == NATIONAL and assessment.country != content.country:
-            add(at, f"A national report holds the scores of {content.country} only.")
+        if assessment.country not in {series.country for series in content.values}:
+            add(at, f"{assessment.country} is not a country of the report.")
         if isinstance(assessment.score, bool) or assessment.score not in SCORES:
             add(f"{at}.score", "Must be 0, 1, 2 or not_assessed.")
         elif assessment.score != NOT_ASSESSED and not assessment.evidence:
@@ -268,8 +273,8 @@ def _check_findings(content: ReportContent, add: _Add) -> None:
 def _check_basis(content: ReportContent, add: _Add) -> None:
     basis = content.basis
     if basis.catalog_version != content.catalogue.catalog_version:
-        add("basis.catalog_version",
-            f"Pins {basis.catalog_version}, but the catalogue is {content.catalog_version}.")  # fmt: skip
+        pinned, loaded = basis.catalog_version, content.catalog_version
+        add("basis.catalog_version", f"Pins {pinned}, but the catalogue is {loaded}.")
     if not basis.logs:
         add("basis.logs", "A report must pin at least one source log.")
     for log in basis.logs:

@@ -27,8 +27,9 @@ from openpyxl.cell import Cell as SheetCell
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from services.indicators.computing import cell_key
 from services.reporting.rendering.content import Assessment, Finding, ReportContent
-from services.reporting.rendering.figures import CellOrder, Number, cell_key, plain
+from services.reporting.rendering.figures import CellOrder, Number, plain
 
 COLUMNS = (
     "country", "period", "indicator", "cell", "numerator", "denominator", "value", "unit",

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from services.indicators.catalogue import UNKNOWN, Catalogue, Disclosure
 from services.indicators.evaluator import Cell, Value
 
 Number = int | float
-NO_DATA = "—"
+NO_DATA = "\u2014"  # em dash
+MINUS = "\u2212"  # the minus sign, not the hyphen
 # Decimals printed per unit; money is shown in whole euros, shares to one decimal.
 DECIMALS = {"count": 0, "percent": 1, "days": 1, "months": 1, "EUR": 0, "score": 0}
 SUFFIX = {"percent": "%", "days": " days", "months": " months", "EUR": " EUR"}
@@ -46,13 +48,10 @@ def grouped(number: Number | Decimal, decimals: int) -> str:
 
 
 def amount(number: Number | None, unit: str) -> str:
-    """A value in its unit (`45.5%`, `12 days`, `1,200 EUR`), or a dash when there is none."""
+    """A value in its unit (`45.5%`, `12.0 days`, `1,200 EUR`), or a dash when there is none."""
     if number is None:
         return NO_DATA
-    decimals = DECIMALS.get(unit, 1)
-    if unit in ("days", "months") and decimal(number) == decimal(number).to_integral_value():
-        decimals = 0
-    return grouped(number, decimals) + SUFFIX.get(unit, "")
+    return grouped(number, DECIMALS.get(unit, 1)) + SUFFIX.get(unit, "")
 
 
 def count(number: Number | None) -> str:
@@ -93,24 +92,28 @@ def difference(current: Number, previous: Number, unit: str) -> tuple[str, int]:
     delta = decimal(current) - decimal(previous)
     sign = (delta > 0) - (delta < 0)
     text = grouped(abs(delta), DECIMALS.get(unit, 1)) + DIFFERENCE_SUFFIX.get(unit, "")
-    return ("+" if sign > 0 else "−" if sign < 0 else "±") + text, sign
-
-
-def cell_key(cell: Cell) -> str:
-    """`sex=female;age_group=adult`; the total is the empty string."""
-    return ";".join(f"{dim}={category}" for dim, category in cell)
+    return ("+" if sign > 0 else MINUS if sign < 0 else "±") + text, sign
 
 
 @dataclass(frozen=True)
 class CellOrder:
     """Sort keys from the catalogue: indicators in catalogue order, breakdowns in the order
     the indicator lists them, categories in the order the breakdown lists them. Categories of
-    an open list (countries) follow alphabetically, `unknown` last."""
+    an open list (countries) follow alphabetically, `unknown` last. Every key names its
+    breakdowns and categories, so no two cells tie and the input order never shows."""
 
     catalogue: Catalogue
 
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {code: n for n, code in enumerate(self.catalogue.codes)}
+
+    @cached_property
+    def _breakdowns(self) -> dict[str, tuple[str, ...]]:
+        return {i.code: i.disaggregations for i in self.catalogue.indicators}
+
     def indicator(self, code: str) -> int:
-        return self.catalogue.codes.index(code)
+        return self._positions[code]
 
     def category(self, dimension: str, category: str) -> tuple[int, int, str]:
         d = self.catalogue.disaggregations.get(dimension)
@@ -120,11 +123,8 @@ class CellOrder:
         return (1, int(category == UNKNOWN), category)
 
     def cell(self, code: str, cell: Cell) -> tuple[object, ...]:
-        indicator = self.catalogue.indicator(code)
-        dims = tuple(
-            indicator.disaggregations.index(dim) if dim in indicator.disaggregations else 99
-            for dim, _ in cell
-        )
+        listed = self._breakdowns[code]
+        dims = tuple((listed.index(dim) if dim in listed else len(listed), dim) for dim, _ in cell)
         return (len(cell), dims, tuple(self.category(dim, cat) for dim, cat in cell))
 
     def values(self, values: Iterable[Value]) -> list[Value]:

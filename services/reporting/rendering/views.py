@@ -75,7 +75,7 @@ class Figure:
 @dataclass(frozen=True)
 class Trend:
     chart: Markup
-    points: tuple[tuple[str, str], ...]  # (period, printed figure): the chart's text
+    points: tuple[str, ...]  # "2023: 41" per period: the chart as text
     change: str = ""
     judgement: str = ""
 
@@ -115,6 +115,7 @@ class Breakdown:
     code: str
     title: str
     groups: tuple[BreakdownGroup, ...]
+    comparable: tuple[bool, ...]  # one per country
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,6 @@ class ReportView:
     national: bool
     countries: tuple[str, ...]
     periods: tuple[str, ...]  # every period shown in the trends, oldest first
-    previous: str | None
     summary: tuple[str, ...]
     areas: tuple[Area, ...]
     conclusions: tuple[FindingView, ...]
@@ -209,7 +209,6 @@ def build(content: ReportContent) -> ReportView:
     index = ReportIndex(content)
     countries = content.countries
     periods = tuple(p for p in index.periods if p <= content.period) or (content.period,)
-    earlier = [p for p in periods if p < content.period]
     citations = _citations(content)
     order = fig.CellOrder(content.catalogue)
     areas = tuple(
@@ -222,7 +221,6 @@ def build(content: ReportContent) -> ReportView:
         national=content.kind == NATIONAL,
         countries=countries,
         periods=periods,
-        previous=earlier[-1] if earlier else None,
         summary=paragraphs(content.summary),
         areas=tuple(area for area in areas if area.lines or area.scores),
         conclusions=tuple(_finding("conclusions", f) for f in content.conclusions),
@@ -321,7 +319,7 @@ def _trend(content: ReportContent, index: ReportIndex, indicator: Indicator, cou
            periods: Sequence[str]) -> Trend:  # fmt: skip
     disclosure = content.catalogue.disclosure
     series = [index.get(country, p, indicator.code) for p in periods]
-    points = tuple((p, fig.shown(v, disclosure)) for p, v in zip(periods, series, strict=True))
+    points = tuple(f"{p}: {fig.shown(v, disclosure)}" for p, v in zip(periods, series, strict=True))
     chart = sparkline([_published(v) for v in series])
     current = _published(series[-1]) if periods[-1] == content.period else None
     before = [(p, n) for p, v in zip(periods[:-1], series[:-1], strict=True)
@@ -355,7 +353,8 @@ def _breakdown(content: ReportContent, index: ReportIndex, order: fig.CellOrder,
         groups.append(BreakdownGroup(words(dimension), rows))
     if not groups:
         return None
-    return Breakdown(code, indicator.title, tuple(groups))
+    comparable = tuple(index.comparable(c, code) for c in countries)
+    return Breakdown(code, indicator.title, tuple(groups), comparable)
 
 
 def _score_line(index: ReportIndex, indicator: Indicator, countries: Sequence[str],

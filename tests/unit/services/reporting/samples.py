@@ -90,7 +90,7 @@ def basis(*countries: str) -> ReportBasis:
         logs=(
             LogBasis("mk.actnow/intake", 1200, INTAKE_ROOT),
             LogBasis("mk.actnow/indicators", 310, INDICATORS_ROOT),
-        ),  # fmt: skip
+        ),
         catalog_version=seed().catalog_version,
         profile_versions={country: 3 for country in countries},
         code_version=CODE_VERSION,
@@ -105,10 +105,10 @@ def assessments(country: str) -> tuple[Assessment, ...]:
             2,
             (EvidenceRef("Rulebook on identification", "Official Gazette 12/2021", "2021-02-01"),),
             rationale="Applied by all identification teams.",
-        ),  # fmt: skip
+        ),
         Assessment(
             "AS-09", country, NOT_ASSESSED, not_assessed_reason="No monitoring visit in 2024."
-        ),  # fmt: skip
+        ),
     )
 
 
