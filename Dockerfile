@@ -1,6 +1,12 @@
 # One image for the four services and the operator command (national node and hub alike).
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# WeasyPrint (PDF reports) draws text with Pango and subsets fonts with HarfBuzz; a report's PDF
+# re-renders byte for byte only with the same libraries and fonts, i.e. in the same image
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --create-home --home-dir /app actnow
 WORKDIR /app
 COPY pyproject.toml README.md ./

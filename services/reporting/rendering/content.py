@@ -196,8 +196,15 @@ def _check_header(content: ReportContent, add: _Add) -> None:
     if content.published_at.utcoffset() != timedelta(0):
         # A local time would make the same report render differently per server zone.
         add("published_at", "Must be a UTC timestamp (tzinfo with offset 0).")
-    if content.supersedes is not None and not content.supersedes.reason.strip():
+    earlier = content.supersedes
+    if earlier is not None and not earlier.reason.strip():
         add("supersedes.reason", "A correction must say why it replaces the published version.")
+    if (
+        earlier is not None
+        and earlier.report_id == content.report_id
+        and earlier.version >= content.version
+    ):
+        add("supersedes.version", f"A correction of version {earlier.version} comes after it.")
 
 
 def _check_values(content: ReportContent, add: _Add) -> None:
