@@ -132,6 +132,10 @@ def serve_projection(
             stop.wait(5)
         if rebuild is not None and not stop.is_set():
             rebuild.join()  # it is live now and feeds on until the worker stops
+        # let the runners finish their last batch before the caller closes the pool
+        for thread in (serving, rebuild):
+            if thread is not None:
+                thread.join(timeout=15)
 
     return serve
 
