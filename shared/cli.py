@@ -39,7 +39,8 @@ from shared.backbone.checkpoints import CheckpointSigner, verifier_from_string
 from shared.backbone.envelope import Actor
 from shared.backbone.projections import start_rebuild
 from shared.backbone.store import EventStore
-from shared.backbone.tamper import latest_checkpoint, verify
+from shared.backbone.tamper import issue_checkpoint, latest_checkpoint, verify
+from shared.backup import backup, restore
 from shared.db import MigrationError, create_pool, migrate, service_migrations
 from shared.doctor import diagnose
 from shared.doctor import report as doctor_report
@@ -274,6 +275,49 @@ def replay_command(projection: str, service: str, timeout: int) -> None:
             time.sleep(1)
     click.secho("\nnot live yet: is the worker running? (`actnow stack status`)", fg="red")
     sys.exit(1)
+
+
+@main.command("backup")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@operator_errors
+def backup_command(folder: Path) -> None:
+    """Back up the node: a PostgreSQL dump and every record of its topics, with checksums."""
+    settings = Settings.from_env("intake", with_stack_defaults())
+    click.echo(f"backing up node {settings.node} into {folder}")
+    manifest = backup(settings.database_url, settings.kafka_bootstrap, settings.topic_prefix,
+                      settings.node, folder, echo=click.echo)  # fmt: skip
+    click.echo(f"done: {len(manifest['topics'])} topics; checksums in {folder / 'SHA256SUMS'}")
+
+
+@main.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@operator_errors
+def restore_command(folder: Path) -> None:
+    """Restore a backup into this node's database and an empty broker, after checking every
+    checksum; then run `actnow doctor`."""
+    settings = Settings.from_env("intake", with_stack_defaults())
+    restore(settings.database_url, settings.kafka_bootstrap, folder, echo=click.echo)
+    click.echo("restored; check with `actnow doctor` and `actnow audit verify-log`")
+
+
+@main.command("checkpoint")
+@click.option("--service", "services", multiple=True, type=click.Choice(SERVICE_NAMES))
+@operator_errors
+def checkpoint_command(services: tuple[str, ...]) -> None:
+    """Sign a checkpoint of each service's log now (the workers do it every interval)."""
+    for service in services or SERVICE_NAMES:
+        settings = Settings.from_env(service, with_stack_defaults())
+        signer = CheckpointSigner.from_key_file(settings.origin, settings.checkpoint_key_file)
+        pool = create_pool(settings.database_url, 1, name="actnow-checkpoint")
+        try:
+            store = EventStore(pool, settings.schema, settings.origin, REGISTRY)
+            signed = issue_checkpoint(store, signer)
+            latest = signed or latest_checkpoint(store)
+        finally:
+            pool.close()
+        state = "signed now" if signed else "already signed"
+        size = latest.checkpoint.size if latest else 0
+        click.echo(f"{settings.origin}: {state}, size {size}")
 
 
 @main.command("doctor")
