@@ -6,6 +6,8 @@ import importlib
 import os
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -298,6 +300,32 @@ def restore_command(folder: Path) -> None:
     settings = Settings.from_env("intake", with_stack_defaults())
     restore(settings.database_url, settings.kafka_bootstrap, folder, echo=click.echo)
     click.echo("restored; check with `actnow doctor` and `actnow audit verify-log`")
+
+
+@main.command("export")
+@click.argument("country")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "htcds"]), default="csv",
+              show_default=True)  # fmt: skip
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@operator_errors
+def export_command(country: str, fmt: str, out: Path) -> None:
+    """Export a country's case records (no direct identifiers) as CSV, XLSX or the HTCDS Excel
+    template, through the intake API as the operator; every exported case is in the access
+    log."""
+    identity = Settings.from_env("identity", with_stack_defaults())
+    grant = [{"role": "monitor", "scope": country.upper()}]
+    token = key_ring(identity).sign({"sub": "operator", "org": "", "grants": grant})
+    url = (f"{StackConfig.from_env().service_url('intake')}/api/v1/cases/export"
+           f"?country={country.upper()}&format={fmt}")  # fmt: skip
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=300) as answer:
+            out.write_bytes(answer.read())
+    except urllib.error.HTTPError as exc:
+        raise StackError(f"the intake service refused the export: {exc.read()[:300]!r}") from exc
+    except OSError as exc:
+        raise StackError(f"the intake service does not answer at {url}: {exc}") from exc
+    click.echo(f"wrote {out} ({out.stat().st_size:,} bytes)")
 
 
 @main.command("checkpoint")
