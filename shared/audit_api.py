@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from shared.auth import authenticated
+from shared.backbone.checkpoints import CheckpointError
 from shared.backbone.store import EventStore
 from shared.backbone.tamper import (
     consistency_proof,
@@ -19,7 +20,7 @@ from shared.backbone.tamper import (
     published_verifiers,
     verify,
 )
-from shared.errors import NotFound, ValidationProblem
+from shared.errors import Conflict, NotFound, ValidationProblem
 
 AUDITORS = ("auditor", "platform_admin", "national_admin", "monitor", "reviewer",
             "regional_analyst")  # fmt: skip
@@ -74,7 +75,10 @@ def checkpoint() -> dict[str, Any]:
     """The latest signed checkpoint of this service's log and the keys that sign them."""
     _signed_in()
     store = _store()
-    latest = latest_checkpoint(store)
+    try:
+        latest = latest_checkpoint(store)
+    except CheckpointError as exc:
+        raise Conflict(f"the latest checkpoint cannot be trusted: {exc}") from exc
     if latest is None:
         raise NotFound("no checkpoint has been signed yet")
     c = latest.checkpoint

@@ -35,13 +35,20 @@ class SignedCheckpoint:
 
 
 def latest_checkpoint(store: EventStore) -> SignedCheckpoint | None:
-    query = sql.SQL("SELECT note FROM {}.checkpoints ORDER BY size DESC LIMIT 1")
+    """The latest signed checkpoint. Its size and root columns (kept for queries) must say what
+    its signed note says: a row that disagrees has been changed, and is refused."""
+    query = sql.SQL("SELECT note, size, root FROM {}.checkpoints ORDER BY size DESC LIMIT 1")
     with store.pool.connection() as conn:
         row = conn.execute(query.format(sql.Identifier(store.schema))).fetchone()
     if row is None:
         return None
-    checkpoint, _ = parse_signed(row[0])
-    return SignedCheckpoint(checkpoint, row[0])
+    note, size, root = row
+    checkpoint, _ = parse_signed(note)
+    if (checkpoint.size, checkpoint.root) != (size, bytes(root)):
+        raise CheckpointError(
+            f"the checkpoint row of size {size} disagrees with its signed note: it was changed"
+        )
+    return SignedCheckpoint(checkpoint, note)
 
 
 def issue_checkpoint(store: EventStore, signer: CheckpointSigner) -> SignedCheckpoint | None:
@@ -155,11 +162,15 @@ def verify(
             if checkpoint is not None and compact.size == checkpoint.size:
                 at_checkpoint = compact.root()
         report.events_checked = position
-    head = store.head()
-    if head.size != compact.size:
-        report.add(f"log head says {head.size} events, the log holds {compact.size}")
-    elif head.root != compact.root():
-        report.add("the Merkle root of the stored events differs from the log head's root")
+    try:
+        head = store.head()
+    except ValueError as exc:  # a damaged compact range does not even decode
+        report.add(f"the log head cannot be read: {exc}")
+    else:
+        if head.size != compact.size:
+            report.add(f"log head says {head.size} events, the log holds {compact.size}")
+        elif head.root != compact.root():
+            report.add("the Merkle root of the stored events differs from the log head's root")
     if checkpoint is not None:
         if at_checkpoint is None:
             report.add(f"the log holds fewer events than the checkpoint's {checkpoint.size}")
