@@ -131,8 +131,9 @@ def _as_published(report: Report, version: int) -> Report:
                   correction_reason=published["correction_reason"])  # fmt: skip
 
 
-def _stored(service: Context, report_id: str, version: int, hashes: dict[str, str],
-            step: Callable[[str, bool, str], bool]) -> None:  # fmt: skip
+def stored_outputs_differ(service: Context, report_id: str, version: int,
+                          hashes: dict[str, str]) -> list[str]:  # fmt: skip
+    """The formats whose stored bytes do not have the published hash."""
     with service.pool.connection() as conn:
         rows = conn.execute(
             sql.SQL("SELECT format, content FROM {}.report_outputs WHERE report_id = %s"
@@ -140,7 +141,12 @@ def _stored(service: Context, report_id: str, version: int, hashes: dict[str, st
             (report_id, version),
         ).fetchall()  # fmt: skip
     stored = {fmt: hashlib.sha256(bytes(content)).hexdigest() for fmt, content in rows}
-    wrong = sorted(fmt for fmt, digest in hashes.items() if stored.get(fmt) != digest)
+    return sorted(fmt for fmt, digest in hashes.items() if stored.get(fmt) != digest)
+
+
+def _stored(service: Context, report_id: str, version: int, hashes: dict[str, str],
+            step: Callable[[str, bool, str], bool]) -> None:  # fmt: skip
+    wrong = stored_outputs_differ(service, report_id, version, hashes)
     step("stored outputs", not wrong,
-         f"{len(stored)} stored files match the signed hashes" if not wrong
+         f"{len(hashes)} stored files match the signed hashes" if not wrong
          else f"stored {', '.join(wrong)} differ from what was published")  # fmt: skip

@@ -5,10 +5,12 @@ correction is a new version that leaves the published one as it was."""
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -18,7 +20,10 @@ from services.intake import demo
 from services.intake.projections import case_stream
 from services.registry import REGISTRY
 from services.reporting.app import create_app
+from services.reporting.signing import signature_holds
+from services.reporting.verification import stored_outputs_differ
 from shared.backbone.checkpoints import CheckpointSigner
+from shared.backbone.envelope import canonical_json
 from shared.backbone.store import EventStore, ExpectedVersion
 from shared.backbone.tamper import issue_checkpoint, publish_verifier
 from shared.backbone.worker import start_worker
@@ -189,3 +194,42 @@ def test_a_correction_is_a_new_version_and_the_published_one_stays(
     after = api.get(f"/api/v1/reports/{report_id}/versions/1/html", headers=monitor).data
     assert after == before
     assert api.post(f"/api/v1/reports/{report_id}/publication", headers=monitor).status_code == 409
+
+
+def test_hundreds_of_random_byte_changes_to_a_published_report_are_each_detected(
+    reporting: Flask, published: dict
+) -> None:
+    service = reporting.extensions["actnow.reporting"]
+    report_id = published["report_id"]
+    record = published["published"][-1]
+    unsigned = {k: v for k, v in record.items() if k != "signature"}
+    rng = random.Random(7)
+    with service.pool.connection() as conn:
+        stored = dict(conn.execute(
+            "SELECT format, content FROM reporting.report_outputs WHERE report_id = %s",
+            (report_id,)).fetchall())  # fmt: skip
+    missed = []
+    for _ in range(300):  # the stored bytes of every format
+        fmt = rng.choice(sorted(stored))
+        data = bytearray(stored[fmt])
+        data[rng.randrange(len(data))] ^= rng.randint(1, 255)
+        with service.pool.connection() as conn:
+            conn.execute("UPDATE reporting.report_outputs SET content = %s WHERE report_id = %s"
+                         " AND format = %s", (bytes(data), report_id, fmt))  # fmt: skip
+        if fmt not in stored_outputs_differ(service, report_id, 1, record["hashes"]):
+            missed.append(fmt)
+        with service.pool.connection() as conn:
+            conn.execute("UPDATE reporting.report_outputs SET content = %s WHERE report_id = %s"
+                         " AND format = %s", (stored[fmt], report_id, fmt))  # fmt: skip
+    text = canonical_json(unsigned)
+    for _ in range(200):  # the signed publication record
+        data = bytearray(text)
+        data[rng.randrange(len(data))] ^= rng.randint(1, 255)
+        try:
+            changed = orjson.loads(bytes(data))
+        except orjson.JSONDecodeError:
+            continue  # a record that no longer parses is refused before any check
+        if changed != unsigned and signature_holds(changed, record["signer"], record["signature"]):
+            missed.append("publication record")
+    assert missed == []
+    assert stored_outputs_differ(service, report_id, 1, record["hashes"]) == []
