@@ -19,7 +19,14 @@ from psycopg_pool import ConnectionPool
 from services.indicators.catalogue import Catalogue
 from services.reporting import workflow
 from services.reporting.basis import pin, replay
-from services.reporting.building import FORMATS, code_version, content_of, render_all
+from services.reporting.building import (
+    FORMATS,
+    SOURCES,
+    code_version,
+    content_of,
+    render_all,
+    source_service,
+)
 from services.reporting.events import KINDS, PUBLISHED, SECTIONS, Recommendation
 from services.reporting.signing import ReportSigner
 from services.reporting.verification import verify_report
@@ -202,17 +209,20 @@ def publish_report(report_id: str) -> Response:
     report = _report_or_404(report_id)
     workflow.check_publishable(principal, report)
     token = _bearer()
-    pinned = pin(service.settings.service_url("intake"), token)
-    events = replay(service.settings.kafka_bootstrap, service.settings.events_topic("intake"),
-                    pinned, service.registry)  # fmt: skip
+    known = dict(service.settings.service_urls)
+    pinned = [pin(known[name], token) for name in SOURCES if name in known]
+    replayed = {source_service(p.origin): replay(
+        service.settings.kafka_bootstrap, service.settings.events_topic(source_service(p.origin)),
+        p, service.registry) for p in pinned}  # fmt: skip
     published_at = datetime.now(UTC).replace(microsecond=0)
     code = code_version()
-    built = render_all(content_of(report, service.catalogue, events, [pinned],
-                                  service.settings.countries, published_at, code))  # fmt: skip
+    built = render_all(content_of(report, service.catalogue, replayed["intake"], pinned,
+                                  service.settings.countries, published_at, code,
+                                  replayed.get("indicators", ())))  # fmt: skip
     record = {
         "version": report.version, "published_at": published_at.isoformat(),
         "narrative": report.narrative, "supersedes_version": report.supersedes_version,
-        "correction_reason": report.correction_reason, "sources": [pinned.as_dict()],
+        "correction_reason": report.correction_reason, "sources": [p.as_dict() for p in pinned],
         "catalog_version": service.catalogue.catalog_version, "profile_versions": {},
         "code_version": code, "hashes": built.hashes, "signer": service.signer.verifier,
     }  # fmt: skip

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from services.indicators import assessments
 from services.indicators.catalogue import Catalogue
 from services.indicators.computing import compute_country
 from services.indicators.persons import person_from_case
@@ -20,7 +21,10 @@ from services.intake.submissions import SUBMITTED
 from services.reporting import rendering
 from services.reporting.basis import PinnedLog
 from services.reporting.rendering import (
+    NOT_ASSESSED,
+    Assessment,
     CountrySeries,
+    EvidenceRef,
     Finding,
     LogBasis,
     ReportBasis,
@@ -33,6 +37,12 @@ from shared.backbone.envelope import RecordedEvent
 from shared.stack.processes import ROOT
 
 FORMATS = ("html", "pdf", "csv", "xlsx", "json")
+SOURCES = ("intake", "indicators")  # the logs a report reads, when their services are known
+
+
+def source_service(origin: str) -> str:
+    """`mk.intake` -> `intake`."""
+    return origin.split(".", 1)[1]
 
 
 def code_version() -> str:
@@ -78,6 +88,31 @@ def series(
     return found
 
 
+def assessments_of(
+    events: Sequence[RecordedEvent], countries: Sequence[str], period: str
+) -> tuple[Assessment, ...]:
+    """The qualitative scores a reviewer confirmed for the countries and reference year, as the
+    indicators log recorded them."""
+    streams: dict[str, list[RecordedEvent]] = defaultdict(list)
+    for event in events:
+        if event.stream_id.startswith(assessments.STREAM_PREFIX):
+            streams[event.stream_id].append(event)
+    found = []
+    for stream in sorted(streams):
+        state = assessments.assessment_from(streams[stream])
+        if (state is None or state.status != assessments.ACCEPTED
+                or state.country not in countries or str(state.year) != period):  # fmt: skip
+            continue
+        scoring = state.scoring
+        evidence = tuple(EvidenceRef(e.title or e.name or "file", e.reference,
+                                     e.date.isoformat() if e.date else None, e.sha256)
+                         for e in scoring.evidence)  # fmt: skip
+        score = scoring.score if scoring.score is not None else NOT_ASSESSED
+        found.append(Assessment(state.code, state.country, score, evidence, scoring.rationale,
+                                scoring.not_assessed_reason))  # fmt: skip
+    return tuple(found)
+
+
 def content_of(
     report: Report,
     catalogue: Catalogue,
@@ -86,6 +121,7 @@ def content_of(
     countries: Sequence[str],
     published_at: datetime,
     code: str,
+    indicator_events: Sequence[RecordedEvent] = (),
 ) -> ReportContent:
     narrative = report.narrative
     chosen = [report.country] if report.kind == "national" and report.country else countries
@@ -97,6 +133,7 @@ def content_of(
         basis=ReportBasis(tuple(LogBasis(p.origin, p.size, p.root) for p in pinned),
                           catalogue.catalog_version, {}, code),
         published_at=published_at, summary=narrative.get("summary", ""),
+        assessments=assessments_of(indicator_events, chosen, report.period),
         conclusions=tuple(Finding(f"C{n}", text) for n, text in enumerate(conclusions, 1)),
         recommendations=tuple(Finding(r["id"], r["text"], tuple(r["indicators"]))
                               for r in narrative.get("recommendations", [])),

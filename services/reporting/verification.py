@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from psycopg import sql
 
 from services.reporting.basis import BasisError, PinnedLog, check_note, fetch_json, pin, replay
-from services.reporting.building import content_of, render_all
+from services.reporting.building import content_of, render_all, source_service
 from services.reporting.signing import signature_holds
 from services.reporting.workflow import Report
 from shared.backbone import merkle
@@ -73,21 +73,26 @@ def verify_report(
         step(f"checkpoint {log.origin}", problem is None,
              problem or f"size {log.size}, root {log.root[:16]}..., signature holds")  # fmt: skip
         _consistency(service, log, token, step)
-    try:
-        events = replay(service.settings.kafka_bootstrap, service.settings.events_topic("intake"),
-                        pinned[0], service.registry)  # fmt: skip
-        step("replay", True, f"{len(events)} events from Kafka give the pinned root")
-    except BasisError as exc:
-        step("replay", False, str(exc))
-        return verdict
-    _rerender(service, report, published, pinned, events, step)
+    replayed = {}
+    for log in pinned:
+        name = source_service(log.origin)
+        try:
+            topic = service.settings.events_topic(name)
+            replayed[name] = replay(service.settings.kafka_bootstrap, topic, log,
+                                    service.registry)  # fmt: skip
+        except BasisError as exc:
+            step(f"replay {log.origin}", False, str(exc))
+            return verdict
+        step(f"replay {log.origin}", True,
+             f"{len(replayed[name])} events from Kafka give the pinned root")  # fmt: skip
+    _rerender(service, report, published, pinned, replayed, step)
     _stored(service, report.report_id, version, published["hashes"], step)
     return verdict
 
 
 def _consistency(service: Context, log: PinnedLog, token: str,
                  step: Callable[[str, bool, str], bool]) -> None:  # fmt: skip
-    url = service.settings.service_url("intake")
+    url = service.settings.service_url(source_service(log.origin))
     try:
         current = pin(url, token)
         proof = fetch_json(f"{url}/api/v1/audit/consistency?old_size={log.size}"
@@ -108,13 +113,14 @@ def _consistency(service: Context, log: PinnedLog, token: str,
 
 
 def _rerender(service: Context, report: Report, published: dict[str, Any],
-              pinned: list[PinnedLog], events: list, step: Callable[[str, bool, str], bool]
-              ) -> None:  # fmt: skip
+              pinned: list[PinnedLog], replayed: dict[str, list],
+              step: Callable[[str, bool, str], bool]) -> None:  # fmt: skip
     at_publication = _as_published(report, published["version"])
-    built = render_all(content_of(at_publication, service.catalogue, events, pinned,
+    built = render_all(content_of(at_publication, service.catalogue, replayed["intake"], pinned,
                                   service.settings.countries,
                                   datetime.fromisoformat(published["published_at"]),
-                                  published["code_version"]))  # fmt: skip
+                                  published["code_version"],
+                                  replayed.get("indicators", ())))  # fmt: skip
     differing = [fmt for fmt, digest in published["hashes"].items()
                  if built.hashes.get(fmt) != digest]  # fmt: skip
     step("re-render", not differing,
