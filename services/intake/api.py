@@ -404,9 +404,7 @@ def _advanced(before: CaseRecord, appended: list[NewEvent]) -> CaseRecord:
                         e.schema_version or REGISTRY.current_version(e.event_type))
            for n, e in enumerate(appended, start=1)]  # fmt: skip
     events = [*before.events, *new]
-    case = cases.state_after(before.case, new) or cases.state_from(events)
-    assert case is not None
-    return CaseRecord(case, events)  # type: ignore[arg-type]
+    return CaseRecord(cases.after_decided(before.case, appended), events)  # type: ignore[arg-type]
 
 
 def _read_case(case_id: str) -> CaseRecord:

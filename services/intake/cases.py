@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -606,6 +606,19 @@ def state_after(case: Case, new_events: Iterable[Recorded]) -> Case | None:
             case = apply(case, fact)
         case = replace(case, version=event.stream_version)
     return case
+
+
+def after_decided(case: Case | None, decided: Sequence[NewEvent]) -> Case:
+    """The case once events just decided on it are recorded: only the new ones are folded,
+    unless one is a correction (then the history is folded again with it)."""
+    base = case.version if case else 0
+    facts = [Fact(e.event_id, e.event_type, e.payload, base + n, e.occurred_at)
+             for n, e in enumerate(decided, start=1)]  # fmt: skip
+    advanced = state_after(case, facts) if case is not None else None
+    if advanced is None:
+        advanced = state_from([*(case.history if case else ()), *facts])
+    assert advanced is not None, "a case begins with intake.CaseOpened"
+    return replace(advanced, version=base + len(decided))
 
 
 def _effective(events: Iterable[Recorded]) -> tuple[list[Fact], int]:

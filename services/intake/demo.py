@@ -61,22 +61,14 @@ class CaseBuilder:
     today: date
     actor: Actor
     events: list[NewEvent]
-    recorded: list[cases.Fact]
+    case: Case | None = None
     refused: int = 0
-
-    @property
-    def case(self) -> Case:
-        case = cases.state_from(self.recorded)  # type: ignore[arg-type]
-        assert case is not None
-        return case
 
     def add(self, decided: list[NewEvent], on: date) -> None:
         moment = datetime.combine(on, time(9 + self.rng.randrange(8)), tzinfo=UTC)
-        for event in decided:
-            event = replace(event, occurred_at=moment)
-            self.events.append(event)
-            self.recorded.append(cases.Fact(event.event_id, event.event_type, event.payload,
-                                            len(self.recorded) + 1, moment))  # fmt: skip
+        dated = [replace(event, occurred_at=moment) for event in decided]
+        self.events += dated
+        self.case = cases.after_decided(self.case, dated)
 
     def record(self, name: str, on: date, **payload: Any) -> bool:
         if on > self.today:
@@ -129,7 +121,7 @@ def generate_case(rng: random.Random, country: str, year: int, today: date) -> C
         "cas_Status": "Active",
     }  # fmt: skip
     actor = Actor(user=f"{country.lower()}.caseworker")
-    builder = CaseBuilder(rng, today, actor, [], [])
+    builder = CaseBuilder(rng, today, actor, [])
     builder.add(cases.open_case(command, today, actor=actor), contact)
     _assistance(builder, contact, child, national, citizenship, country)
     return builder

@@ -55,16 +55,13 @@ def decided_events(row: ImportRow, today: date, **context: Any) -> list[NewEvent
     """The row's opening and follow-up events, each decided on the case as it stands."""
     assert row.command is not None
     events = cases.open_case(row.command, today, **context)
-    facts = [_fact(events[0], 1)]
+    case = cases.after_decided(None, events)
     for follow_up in row.events:
         payload = {k: v for k, v in follow_up.items() if k != "type"}
-        case = cases.state_from(facts)  # type: ignore[arg-type]
-        assert case is not None
         decided = cases.record_event(case, f"intake.{follow_up['type']}", payload, today,
                                      **context)  # fmt: skip
-        for event in decided:
-            events.append(event)
-            facts.append(_fact(event, len(facts) + 1))
+        events += decided
+        case = cases.after_decided(case, decided)
     return events
 
 
@@ -104,10 +101,6 @@ def record_batch(
             vault.forget(person_id)
         raise
     return Recorded(case_ids, sum(len(w.events) for w in writes), linked)
-
-
-def _fact(event: NewEvent, version: int) -> cases.Fact:
-    return cases.Fact(event.event_id, event.event_type, event.payload, version, event.occurred_at)
 
 
 def errors_report(batch: ImportBatch) -> list[Mapping[str, Any]]:
