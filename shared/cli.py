@@ -48,7 +48,7 @@ from shared.doctor import diagnose
 from shared.doctor import report as doctor_report
 from shared.errors import Problem
 from shared.revocations import Revocations
-from shared.settings import SERVICE_NAMES, Settings, SettingsError, database_url_from_env
+from shared.settings import SERVICE_NAMES, WEB, Settings, SettingsError, database_url_from_env
 from shared.stack.hub import HubStack
 from shared.stack.processes import StackError, wait_until
 from shared.stack.stack import Stack, StackConfig, with_stack_defaults
@@ -648,11 +648,14 @@ def keys_rotate() -> None:
 @demo.command("urls")
 @operator_errors
 def demo_urls() -> None:
-    """Print the addresses to open."""
+    """Print the address to open, and the services' APIs for developers."""
     config = StackConfig.from_env()
+    click.echo(f"\nOpen {config.service_url(WEB)}/ and sign in as one of the users above"
+               f" (password {DEMO_PASSWORD}).\n")  # fmt: skip
+    click.echo("The services' APIs, for developers:")
     for service in SERVICE_NAMES:
         url = config.service_url(service)
-        click.echo(f"{service:<11} {url}/openapi.json   {url}/readyz")
+        click.echo(f"  {service:<11} {url}/openapi.json   {url}/readyz")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from pathlib import Path
 from psycopg.conninfo import make_conninfo
 
 SERVICE_NAMES = ("identity", "intake", "indicators", "reporting")
+# the front service: the web pages people use, over the four services' APIs; no data of its own
+WEB = "web"
 # ISO 3166-1 alpha-2 of the five partner countries plus Kosovo's user-assigned XK, or the hub
 NODE_PATTERN = re.compile(r"^(al|ba|me|mk|rs|xk|hub)$")
 
@@ -77,8 +79,12 @@ class Settings:
     @classmethod
     def from_env(cls, service: str, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        if service not in SERVICE_NAMES:
-            raise SettingsError(f"unknown service {service!r}; expected one of {SERVICE_NAMES}")
+        if service not in (*SERVICE_NAMES, WEB):
+            raise SettingsError(
+                f"unknown service {service!r}; expected one of {(*SERVICE_NAMES, WEB)}"
+            )
+        # the front service keeps nothing: it needs neither PostgreSQL nor Kafka
+        needs_servers = service != WEB
         node = env.get("ACTNOW_NODE", "mk").lower()
         if not NODE_PATTERN.match(node):
             raise SettingsError(
@@ -88,8 +94,8 @@ class Settings:
         return cls(
             service=service,
             node=node,
-            database_url=database_url_from_env(env),
-            kafka_bootstrap=_required(env, "KAFKA_BOOTSTRAP"),
+            database_url=database_url_from_env(env) if needs_servers else "",
+            kafka_bootstrap=_required(env, "KAFKA_BOOTSTRAP") if needs_servers else "",
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             db_pool_max=_integer(env, "DB_POOL_MAX", 8),
             state_dir=state_dir,

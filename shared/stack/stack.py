@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.db import migrate, service_migrations
-from shared.settings import SERVICE_NAMES, SettingsError
+from shared.settings import SERVICE_NAMES, WEB, SettingsError
 from shared.stack.kafka import LocalKafka
 from shared.stack.postgres import LocalPostgres
 from shared.stack.processes import (
@@ -40,6 +40,7 @@ DEFAULT_PORTS = {
     "intake": 8102,
     "indicators": 8103,
     "reporting": 8104,
+    "web": 8100,
 }
 
 
@@ -125,6 +126,9 @@ class Stack:
             state = "running" if self._pid(service) else "starting"
             echo(f"{service:<11} {state} on {self.config.service_url(service)} (with its worker)")
             self.start_service(service)
+        state = "running" if self._pid(WEB) else "starting"
+        echo(f"{WEB:<11} {state} on {self.config.service_url(WEB)} (the pages people open)")
+        self.start_service(WEB)
 
     def environment(self) -> dict[str, str]:
         env = {
@@ -137,7 +141,7 @@ class Stack:
             # and, being the only node, is its own regional hub for the comparison views
             "REGIONAL_SOURCES": os.environ.get("REGIONAL_SOURCES", self.config.node),
         }
-        env.update({f"{s.upper()}_URL": self.config.service_url(s) for s in SERVICE_NAMES})
+        env.update({f"{s.upper()}_URL": self.config.service_url(s) for s in (*SERVICE_NAMES, WEB)})
         env["IDENTITY_JWKS_URL"] = f"{self.config.service_url('identity')}/.well-known/jwks.json"
         return env
 
@@ -165,7 +169,10 @@ class Stack:
             "GUNICORN_WORKERS": str(self.config.gunicorn_workers),
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
         }
-        worker = self._spawn(f"{service}-worker", ["-m", f"services.{service}.worker"], env)
+        # the web pages keep nothing, so they have no worker (relay, projections) of their own
+        worker = None
+        if service != WEB:
+            worker = self._spawn(f"{service}-worker", ["-m", f"services.{service}.worker"], env)
         gunicorn = ["-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
                     f"services.{service}.wsgi:app"]  # fmt: skip
         web = self._spawn(service, gunicorn, env)
@@ -213,7 +220,7 @@ class Stack:
                 "kafka", self.kafka.running(), self.kafka.pid, self.kafka.port, self.kafka.bootstrap
             ),
         ]
-        for service in SERVICE_NAMES:
+        for service in (*SERVICE_NAMES, WEB):
             pid = self._pid(service)
             port = self.config.ports[service]
             rows.append(
@@ -229,7 +236,7 @@ class Stack:
         return rows
 
     def down(self, echo: Callable[[str], None] = print) -> None:
-        for service in reversed(SERVICE_NAMES):
+        for service in reversed((*SERVICE_NAMES, WEB)):
             for name in (service, f"{service}-worker"):
                 pid = self._pid(name)
                 if pid:

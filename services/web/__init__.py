@@ -1,0 +1,1 @@
+"""The web pages of the product: one address for everyone, over the four services' APIs."""
