@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow bench bench-intake bench-indicators setup jars lint down status clean
+.PHONY: translations demo test test-slow bench bench-intake bench-indicators setup jars lint down status clean
 
 setup: $(VENV)/.installed
 
@@ -50,3 +50,18 @@ down: setup
 
 clean: down
 	rm -rf .local
+
+# UI strings: extract from the web pages' templates and code, merge into every catalogue
+translations: setup
+	$(BIN)/pybabel extract -F services/web/babel.cfg -k N_ -k gettext -k ngettext:1,2 \
+		--no-location --sort-output --project "ACT Now Monitoring Tool" \
+		-o services/web/translations/messages.pot .
+	for lang in mk sq sr_Cyrl sr_Latn bs cnr; do \
+		if [ -f services/web/translations/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update --no-fuzzy-matching --omit-header -l $$lang \
+				-i services/web/translations/messages.pot -d services/web/translations; \
+		else \
+			$(BIN)/pybabel init -l $$lang -i services/web/translations/messages.pot \
+				-d services/web/translations; \
+		fi; \
+	done
