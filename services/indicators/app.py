@@ -7,6 +7,7 @@ from flask import Flask
 from services.indicators.api import Indicators, blp
 from services.indicators.assessment_api import assessments_blp
 from services.indicators.catalogue import SEED_PATH, load_catalogue
+from services.indicators.cycle_api import cycles_blp
 from services.indicators.projections import IntakeHistory, RegionalValues
 from shared.settings import Settings
 from shared.web import create_service_app
@@ -19,7 +20,7 @@ def regional_topics(settings: Settings) -> list[str]:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("indicators")
-    app = create_service_app(settings, "ACT Now indicators", [blp, assessments_blp])
+    app = create_service_app(settings, "ACT Now indicators", [blp, assessments_blp, cycles_blp])
     catalogue = load_catalogue(SEED_PATH)
     history = IntakeHistory(settings.events_topic("intake"), settings.schema)
     regional = RegionalValues(regional_topics(settings), catalogue.disclosure.min_cell,
