@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: translations demo test test-slow bench bench-intake bench-indicators setup jars lint down status clean
+.PHONY: audit translations demo test test-slow bench bench-intake bench-indicators setup jars lint down status clean
 
 setup: $(VENV)/.installed
 
@@ -65,3 +65,8 @@ translations: setup
 				-d services/web/translations; \
 		fi; \
 	done
+
+# supply chain: known vulnerabilities of the installed packages, and bandit's findings
+audit: setup
+	$(BIN)/pip-audit --skip-editable --strict
+	$(BIN)/bandit -q -r services shared --severity-level medium
