@@ -502,15 +502,19 @@ def _statuses(
 
 
 def _computed(country: str, year: int) -> set[str]:
-    """The indicators with a value computed for the year (the values computer's table)."""
+    """The indicators with a value computed for the year (the values computer's table). A year
+    computed only because an institution submitted figures, with no case record behind any
+    value, has no case data: its zero counts say nothing."""
     service = indicators()
     rows = fetch_dicts(
         service.pool,
-        sql.SQL("SELECT DISTINCT indicator FROM {}.indicator_values WHERE country = %s"
-                " AND period = %s AND cell = '' AND numerator IS NOT NULL")
-        .format(sql.Identifier(service.settings.schema)),
+        sql.SQL("SELECT indicator, bool_or(contributors > 0) AS cases FROM {}.indicator_values"
+                " WHERE country = %s AND period = %s AND cell = '' AND numerator IS NOT NULL"
+                " GROUP BY indicator").format(sql.Identifier(service.settings.schema)),
         (country, str(year)),
     )  # fmt: skip
+    if not any(r["cases"] for r in rows):
+        return set()
     return {str(r["indicator"]) for r in rows}
 
 
