@@ -20,6 +20,7 @@ from services.indicators.computing import cell_key, compute_country
 from services.indicators.evaluator import Value
 from services.indicators.persons import person_from_case
 from services.indicators.projections import IntakeHistory, RegionalValues, StoredEvent
+from services.indicators.translations import CatalogueTranslations
 from shared.auth import REGIONAL, Principal, authenticated
 from shared.backbone.projections import query_read_model
 from shared.db import fetch_dicts
@@ -40,6 +41,7 @@ class Indicators:
     catalogue: Catalogue
     history: IntakeHistory
     regional: RegionalValues
+    translations: CatalogueTranslations
 
 
 def indicators() -> Indicators:
@@ -55,6 +57,15 @@ class IndicatorOut(Schema):
     unit = fields.String()
     polarity = fields.String(allow_none=True)
     disaggregations = fields.List(fields.String())
+    titles = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "The title by language (BCP 47): en, as `title`, and the region's"
+                       " languages"})  # fmt: skip
+
+
+class AreaOut(Schema):
+    code = fields.String()
+    names = fields.Dict(keys=fields.String(), values=fields.String(),
+                        metadata={"description": "The name by language (BCP 47)"})  # fmt: skip
 
 
 class CatalogueOut(Schema):
@@ -62,6 +73,7 @@ class CatalogueOut(Schema):
     catalog_version = fields.String()
     status = fields.String()
     indicators = fields.List(fields.Nested(IndicatorOut))
+    areas = fields.List(fields.Nested(AreaOut))
 
 
 class ValuesQuery(Schema):
@@ -125,11 +137,17 @@ blp = Blueprint("indicators", __name__, url_prefix="/api/v1", description="Indic
 @blp.route("/catalogue")
 @blp.response(200, CatalogueOut)
 def catalogue() -> dict[str, Any]:
-    """The regional core catalogue this service computes (any signed-in user)."""
+    """The regional core catalogue this service computes (any signed-in user), with its titles
+    and area names in English and the region's languages."""
     authenticated()
-    cat = indicators().catalogue
+    cat, names = indicators().catalogue, indicators().translations
     return {"catalog_id": cat.catalog_id, "catalog_version": cat.catalog_version,
-            "status": cat.status, "indicators": list(cat.indicators)}  # fmt: skip
+            "status": cat.status,
+            # each indicator's fields as IndicatorOut reads them, and its titles
+            "indicators": [{**vars(indicator), "titles": dict(names.titles[indicator.code])}
+                           for indicator in cat.indicators],
+            "areas": [{"code": area, "names": dict(names.areas[area])}
+                      for area in cat.vocabularies.areas]}  # fmt: skip
 
 
 @blp.route("/values")
