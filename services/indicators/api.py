@@ -48,18 +48,27 @@ def indicators() -> Indicators:
     return current_app.extensions["actnow.indicators"]
 
 
+class ScaleLevelOut(Schema):
+    score = fields.Integer()
+    label = fields.String()
+    meaning = fields.String()
+
+
 class IndicatorOut(Schema):
     code = fields.String()
     area = fields.String()
     kind = fields.String()
     type = fields.String()
     title = fields.String()
+    description = fields.String()
     unit = fields.String()
     polarity = fields.String(allow_none=True)
     disaggregations = fields.List(fields.String())
     titles = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
         "description": "The title by language (BCP 47): en, as `title`, and the region's"
                        " languages"})  # fmt: skip
+    scale = fields.List(fields.Nested(ScaleLevelOut), metadata={
+        "description": "qualitative: what each score means (a monitor scores on it)"})  # fmt: skip
 
 
 class AreaOut(Schema):
