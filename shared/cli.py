@@ -205,6 +205,35 @@ def audit_verify_log(service: str, verifier: str | None) -> None:
     click.echo("verified: no event was changed")
 
 
+@audit.command("privacy")
+@click.option("--bootstrap", help="the hub's Kafka: every topic there is scanned")
+@operator_errors
+def audit_privacy(bootstrap: str | None) -> None:
+    """Read every record on every topic of the hub's Kafka (or, without --bootstrap, the
+    regional topics of this stack's Kafka: what MirrorMaker copies to the hub) and check that
+    nothing case-level, personal or below its disclosure threshold is there."""
+    from services.indicators.catalogue import SEED_PATH, load_catalogue
+    from services.indicators.privacy import read_all, scan
+
+    env = with_stack_defaults()
+    records = read_all(bootstrap) if bootstrap else None
+    if records is None:
+        national = env.get("KAFKA_BOOTSTRAP", "")
+        if not national:
+            raise click.ClickException("no Kafka to scan: give --bootstrap or start the stack")
+        records = read_all(national, lambda topic: topic.endswith(".regional"))
+    disclosure = load_catalogue(SEED_PATH).disclosure
+    result = scan(records, REGISTRY, disclosure.min_cell, disclosure.k_cross)
+    for topic, count in sorted(result.by_topic.items()):
+        click.echo(f"  {topic:<40} {count:>8} records")
+    for finding in result.findings[:50]:
+        click.secho(f"  FINDING {finding}", fg="red")
+    click.echo(f"{result.records} records on {len(result.by_topic)} topics scanned;"
+               f" {len(result.findings)} findings")  # fmt: skip
+    if not result.clean:
+        raise SystemExit(1)
+
+
 @audit.command("verify-report")
 @click.argument("report_id")
 @operator_errors

@@ -112,3 +112,17 @@ def test_only_the_regional_topic_crosses_to_the_hub(
         topics = [t for t in admin.list_topics() if t.startswith(prefix)]
     mirrored_national = [t for t in topics if t.startswith(f"{prefix}mk.")]
     assert mirrored_national == [f"{prefix}mk.regional"], topics
+
+
+def test_every_record_on_every_hub_topic_passes_the_privacy_scan(
+    hub: Flask, hub_kafka: LocalKafka
+) -> None:
+    from services.indicators.privacy import read_all, scan
+
+    disclosure = CATALOGUE.disclosure
+    result = scan(read_all(hub_kafka.bootstrap), REGISTRY, disclosure.min_cell,
+                  disclosure.k_cross)  # fmt: skip
+    print(f"\n  privacy scan of the hub: {result.records} records on {len(result.by_topic)}"
+          f" topics, {len(result.findings)} findings")  # fmt: skip
+    assert result.records > 0
+    assert result.clean, [str(f) for f in result.findings[:10]]
