@@ -1,6 +1,7 @@
-"""The indicators service's events. Only `indicators.RegionalValuesPublished` leaves the
-country (relayed to `<node>.regional`): disclosure-controlled indicator values, nothing about a
-case or a person."""
+"""The indicators service's events. Only `indicators.RegionalValuesPublished` and
+`indicators.ImplementationRatesPublished` leave the country (relayed to `<node>.regional`):
+disclosure-controlled indicator values and counts of recommendations per follow-up status,
+nothing about a case or a person."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from marshmallow import Schema, fields, validate
 from shared.backbone.registry import REGISTRY
 
 REGIONAL_VALUES = "indicators.RegionalValuesPublished"
-REGIONAL_EVENTS = (REGIONAL_VALUES,)
+RATES_RELAYED = "indicators.ImplementationRatesPublished"
+REGIONAL_EVENTS = (REGIONAL_VALUES, RATES_RELAYED)
 
 
 class RegionalValue(Schema):
@@ -41,3 +43,25 @@ class RegionalValuesPublished(Schema):
     # additions are never sent
     profile_version = fields.Integer(allow_none=True, load_default=None)
     profile = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+
+
+class FollowUpCounts(Schema):
+    implemented = fields.Integer(required=True, validate=validate.Range(min=0))
+    partly_implemented = fields.Integer(required=True, validate=validate.Range(min=0))
+    not_implemented = fields.Integer(required=True, validate=validate.Range(min=0))
+    no_longer_relevant = fields.Integer(required=True, validate=validate.Range(min=0))
+    not_assessed = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+@REGISTRY.event(RATES_RELAYED)
+class ImplementationRatesPublished(Schema):
+    """A country's follow-up of recommendations for one reference year, as counts per status,
+    copied from the reporting log (its `reporting.ImplementationRatesPublished` at
+    `source_log_index`) so that the one regional relay carries it to the hub."""
+
+    country = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
+    year = fields.Integer(required=True)
+    total = fields.Integer(required=True, validate=validate.Range(min=0))
+    counts = fields.Nested(FollowUpCounts, required=True)
+    implementation_rate = fields.Float(allow_none=True, required=True)
+    source_log_index = fields.Integer(required=True, validate=validate.Range(min=1))

@@ -13,6 +13,7 @@ from services.indicators.catalogue import SEED_PATH, load_catalogue
 from services.indicators.computing import ValuesComputer
 from services.indicators.cycle_views import Institutions, MonitoringCycles, RequestFollowUp
 from services.indicators.events import REGIONAL_EVENTS
+from services.indicators.followup import ImplementationRatesInbox, RatesForwarder
 from services.indicators.projections import IntakeHistory, RegionalValues
 from services.registry import REGISTRY
 from shared.backbone.projections import Projection
@@ -36,6 +37,7 @@ def projections(settings: Settings) -> list[Projection]:
         Assessments(settings.events_topic("indicators")),
         MonitoringCycles(settings.events_topic("indicators")),
         Institutions(settings.events_topic("identity")),
+        ImplementationRatesInbox(settings.events_topic("reporting")),
     ]
     if settings.regional_sources:
         found.append(RegionalValues(regional_topics(settings), catalogue.disclosure.min_cell,
@@ -50,12 +52,14 @@ def main() -> None:
     store = EventStore(pool, settings.schema, settings.origin, REGISTRY)
     regional_relay = Relay(store, settings.kafka_bootstrap, partitions=1,
                            topic=regional_topic(settings), event_types=REGIONAL_EVENTS)  # fmt: skip
+    inbox = ImplementationRatesInbox(settings.events_topic("reporting"))
     follow_up = RequestFollowUp(pool, settings.schema, store,
                                 IntakeHistory(settings.events_topic("intake"), settings.schema),
                                 MonitoringCycles(settings.events_topic("indicators")))  # fmt: skip
     tasks = {
         "values": ValuesComputer(pool, settings.schema, store, catalogue).run,
         "request follow-up": follow_up.run,
+        "implementation rates": RatesForwarder(pool, settings.schema, store, inbox).run,
         "regional relay": regional_relay.run,
     }
     run_worker(settings, REGISTRY, projections(settings), tasks=tasks)

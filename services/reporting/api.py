@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,10 +17,11 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from services.indicators.catalogue import Catalogue
-from services.reporting import workflow
-from services.reporting.basis import pin, replay
+from services.reporting import recommendations, workflow
+from services.reporting.basis import pin, pin_own, replay
 from services.reporting.building import (
     FORMATS,
+    OWN,
     SOURCES,
     code_version,
     content_of,
@@ -32,7 +33,7 @@ from services.reporting.signing import ReportSigner
 from services.reporting.verification import verify_report
 from services.reporting.workflow import Report
 from shared.auth import Principal, authenticated
-from shared.backbone.envelope import NewEvent
+from shared.backbone.envelope import NewEvent, RecordedEvent
 from shared.backbone.registry import EventRegistry
 from shared.backbone.store import EventStore, ExpectedVersion
 from shared.errors import Forbidden, NotFound
@@ -202,8 +203,10 @@ def correct_report(body: dict[str, Any], report_id: str) -> Response:
 @blp.route("/reports/<report_id>/publication", methods=["POST"])
 @blp.response(200, ReportOut)
 def publish_report(report_id: str) -> Response:
-    """Publishes the approved version: pins the intake log's signed checkpoint, replays it from
-    Kafka, computes the values, renders every format, signs and records the hashes."""
+    """Publishes the approved version: pins the signed checkpoints of the logs it reads (intake,
+    indicators and, for a national report's follow-up of earlier recommendations, its own),
+    replays them from Kafka, computes the values, renders every format, signs and records the
+    hashes."""
     principal = authenticated()
     service = reporting()
     report = _report_or_404(report_id)
@@ -211,6 +214,10 @@ def publish_report(report_id: str) -> Response:
     token = _bearer()
     known = dict(service.settings.service_urls)
     pinned = [pin(known[name], token) for name in SOURCES if name in known]
+    if report.kind == "national":  # its follow-up table rests on the reporting log itself
+        basis = recommendations.follow_up_basis(reporting_log(service), report.country or "")
+        own = pin_own(service.store, basis, wait=min(service.settings.checkpoint_interval + 5, 30))
+        pinned += [own] if own is not None else []
     replayed = {source_service(p.origin): replay(
         service.settings.kafka_bootstrap, service.settings.events_topic(source_service(p.origin)),
         p, service.registry) for p in pinned}  # fmt: skip
@@ -218,7 +225,8 @@ def publish_report(report_id: str) -> Response:
     code = code_version()
     built = render_all(content_of(report, service.catalogue, replayed["intake"], pinned,
                                   service.settings.countries, published_at, code,
-                                  replayed.get("indicators", ())))  # fmt: skip
+                                  replayed.get("indicators", ()),
+                                  replayed.get(OWN, ())))  # fmt: skip
     record = {
         "version": report.version, "published_at": published_at.isoformat(),
         "narrative": report.narrative, "supersedes_version": report.supersedes_version,
@@ -285,6 +293,14 @@ def _command(report_id: str, decide: Decision) -> Response:
                                  expected if expected is not None else report.stream_version,
                                  events)  # fmt: skip
     return _report_response(_report_or_404(report_id))
+
+
+def reporting_log(service: Reporting) -> Iterator[RecordedEvent]:
+    """The reporting log from the start (reports and recommendations are few)."""
+    after = 0
+    while page := service.store.read_all(after=after, limit=5000):
+        yield from page
+        after = page[-1].log_index
 
 
 def _report_or_404(report_id: str) -> Report:

@@ -7,6 +7,7 @@ from flask import Flask
 from services.indicators.catalogue import SEED_PATH, load_catalogue
 from services.registry import REGISTRY
 from services.reporting.api import Reporting, blp
+from services.reporting.recommendation_api import recommendations_blp
 from services.reporting.signing import ReportSigner
 from shared.backbone.store import EventStore
 from shared.settings import Settings
@@ -21,7 +22,7 @@ def report_signer(settings: Settings) -> ReportSigner:
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("reporting")
-    app = create_service_app(settings, "ACT Now reporting", [blp])
+    app = create_service_app(settings, "ACT Now reporting", [blp, recommendations_blp])
     pool = app.extensions["actnow.db"]
     app.extensions["actnow.reporting"] = Reporting(
         settings, pool, EventStore(pool, settings.schema, settings.origin, REGISTRY),

@@ -1,6 +1,7 @@
 """What a report rests on, pinned: for each log it reads, a signed checkpoint (origin, tree
-size, Merkle root) of that service; and the events of the log up to that size, replayed from
-Kafka (the history auditors replay too) and checked against the pinned root before use."""
+size, Merkle root) of that service — the reporting service's own log among them, for the
+follow-up of recommendations; and the events of the log up to that size, replayed from Kafka
+(the history auditors replay too) and checked against the pinned root before use."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from flask import g, has_request_context
 from kafka import KafkaConsumer, TopicPartition
 
 from shared.backbone import merkle
-from shared.backbone.checkpoints import verifier_from_string, verify_signed
+from shared.backbone.checkpoints import CheckpointError, verifier_from_string, verify_signed
 from shared.backbone.envelope import RecordedEvent
 from shared.backbone.projections import DeadLetter, decode_record
 from shared.backbone.registry import EventRegistry
+from shared.backbone.store import EventStore
+from shared.backbone.tamper import latest_checkpoint, published_verifiers
 from shared.errors import Problem
 
 
@@ -56,15 +59,41 @@ def fetch_json(url: str, token: str) -> dict:
 def pin(service_url: str, token: str) -> PinnedLog:
     """The service's latest signed checkpoint, checked against the key it publishes."""
     found = fetch_json(f"{service_url}/api/v1/audit/checkpoint", token)
-    for verifier in found["verifiers"]:
+    return _pinned(found["note"], found["verifiers"], service_url)
+
+
+def pin_own(store: EventStore, covering: int = 0, wait: float = 0.0) -> PinnedLog | None:
+    """This service's own latest signed checkpoint (what its audit endpoint would answer), once
+    it covers the first `covering` events: the signer (in the worker, which alone holds the
+    key) signs every few seconds, so a short wait is allowed. None when nothing needs covering
+    and no checkpoint has been signed yet."""
+    give_up = time.monotonic() + wait
+    while True:
+        try:
+            latest = latest_checkpoint(store)
+        except CheckpointError as exc:
+            raise BasisError(f"the latest checkpoint of {store.origin} cannot be trusted:"
+                             f" {exc}") from exc  # fmt: skip
+        if latest is not None and latest.checkpoint.size >= covering:
+            return _pinned(latest.note, published_verifiers(store), store.origin)
+        if latest is None and covering == 0:
+            return None
+        if time.monotonic() > give_up:
+            raise BasisError(f"no signed checkpoint of {store.origin} covers its first"
+                             f" {covering} events yet: try again in a few seconds")  # fmt: skip
+        time.sleep(0.5)
+
+
+def _pinned(note: str, verifiers: list[str], where: str) -> PinnedLog:
+    for verifier in verifiers:
         trusted = verifier_from_string(verifier)
         try:
-            checkpoint = verify_signed(found["note"], trusted.key_name, trusted.public_key)
+            checkpoint = verify_signed(note, trusted.key_name, trusted.public_key)
         except ValueError:
             continue
-        return PinnedLog(checkpoint.origin, checkpoint.size, checkpoint.root.hex(),
-                         found["note"], verifier)  # fmt: skip
-    raise BasisError(f"the checkpoint of {service_url} is not signed by a key it publishes")
+        return PinnedLog(checkpoint.origin, checkpoint.size, checkpoint.root.hex(), note,
+                         verifier)  # fmt: skip
+    raise BasisError(f"the checkpoint of {where} is not signed by a key it publishes")
 
 
 def check_note(pinned: PinnedLog) -> str | None:

@@ -1,7 +1,9 @@
 """Building a report version from its pinned basis: the intake history replayed from Kafka up to
 the pinned checkpoint, the indicator values computed from it as the indicators service computes
-them, the narrative as approved, rendered to every format. The same basis and narrative always
-give the same bytes, which is what lets an auditor re-derive a published report."""
+them, the confirmed scores of the indicators log, the follow-up of earlier recommendations as
+the reporting log itself recorded it, the narrative as approved, rendered to every format. The
+same basis and narrative always give the same bytes, which is what lets an auditor re-derive a
+published report."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from services.indicators.computing import compute_country
 from services.indicators.persons import person_from_case
 from services.intake.projections import CASE_STREAM_PREFIX, case_id_of, country_of
 from services.intake.submissions import SUBMITTED
-from services.reporting import rendering
+from services.reporting import recommendations, rendering
 from services.reporting.basis import PinnedLog
 from services.reporting.rendering import (
     NOT_ASSESSED,
@@ -26,6 +28,7 @@ from services.reporting.rendering import (
     CountrySeries,
     EvidenceRef,
     Finding,
+    FollowUpItem,
     LogBasis,
     ReportBasis,
     ReportContent,
@@ -38,6 +41,7 @@ from shared.stack.processes import ROOT
 
 FORMATS = ("html", "pdf", "csv", "xlsx", "json")
 SOURCES = ("intake", "indicators")  # the logs a report reads, when their services are known
+OWN = "reporting"  # and a national report, the reporting log (the follow-up of recommendations)
 
 
 def source_service(origin: str) -> str:
@@ -113,6 +117,25 @@ def assessments_of(
     return tuple(found)
 
 
+def follow_up_of(
+    events: Sequence[RecordedEvent], country: str, period: str
+) -> tuple[FollowUpItem, ...]:
+    """The country's recommendations made before the reference year and still open in it, with
+    the status a reviewer confirmed for that year, as the reporting log recorded them."""
+    year = int(period)
+    found = []
+    for r in recommendations.due_in(recommendations.ledger_from(events).values(), country, year):
+        done = r.follow_up(year)
+        confirmed = done if done is not None and done.state == recommendations.CONFIRMED else None
+        evidence = tuple(EvidenceRef(e.title or e.name or "file", e.reference,
+                                     e.date.isoformat() if e.date else None, e.sha256)
+                         for e in confirmed.evidence) if confirmed else ()  # fmt: skip
+        found.append(FollowUpItem(r.recommendation_id, r.source, r.reference, str(r.issued_year),
+                                  r.text, r.status_in(year), r.addressees, r.indicators,
+                                  evidence, confirmed.note if confirmed else None))  # fmt: skip
+    return tuple(found)
+
+
 def content_of(
     report: Report,
     catalogue: Catalogue,
@@ -122,6 +145,7 @@ def content_of(
     published_at: datetime,
     code: str,
     indicator_events: Sequence[RecordedEvent] = (),
+    reporting_events: Sequence[RecordedEvent] = (),
 ) -> ReportContent:
     narrative = report.narrative
     chosen = [report.country] if report.kind == "national" and report.country else countries
@@ -135,12 +159,15 @@ def content_of(
         published_at=published_at, summary=narrative.get("summary", ""),
         assessments=assessments_of(indicator_events, chosen, report.period),
         conclusions=tuple(Finding(f"C{n}", text) for n, text in enumerate(conclusions, 1)),
-        recommendations=tuple(Finding(r["id"], r["text"], tuple(r["indicators"]))
+        recommendations=tuple(Finding(r["id"], r["text"], tuple(r["indicators"]),
+                                      tuple(r.get("addressees") or ()))
                               for r in narrative.get("recommendations", [])),
         good_practices=tuple(narrative.get("good_practices", [])),
         supersedes=Supersession(report.report_id, report.supersedes_version,
                                 report.correction_reason or "")
         if report.supersedes_version else None,
+        follow_up=follow_up_of(reporting_events, report.country, report.period)
+        if report.kind == "national" and report.country else (),
     )  # fmt: skip
 
 

@@ -96,11 +96,34 @@ class Assessment:
 
 @dataclass(frozen=True)
 class Finding:
-    """A conclusion or a recommendation, and the indicators it rests on."""
+    """A conclusion or a recommendation, the indicators it rests on and (a recommendation) the
+    institutions it is addressed to."""
 
     id: str
     text: str
     indicators: tuple[str, ...] = ()
+    addressees: tuple[str, ...] = ()
+
+
+FOLLOW_UP_STATUSES = ("implemented", "partly_implemented", "not_implemented",
+                      "no_longer_relevant", NOT_ASSESSED)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FollowUpItem:
+    """An earlier recommendation (of an earlier report, or of GRETA) and what became of it in
+    the report's reference year, as a reviewer confirmed it (`not_assessed` until then)."""
+
+    recommendation_id: str
+    source: str  # report GRETA
+    reference: str
+    issued: str  # the year it was made
+    text: str
+    status: str
+    addressees: tuple[str, ...] = ()
+    indicators: tuple[str, ...] = ()
+    evidence: tuple[EvidenceRef, ...] = ()
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +171,7 @@ class ReportContent:
     good_practices: tuple[str, ...] = ()
     supersedes: Supersession | None = None
     language: str = "en"
+    follow_up: tuple[FollowUpItem, ...] = ()  # a national report's earlier recommendations
 
     def __post_init__(self) -> None:
         errors = problems(self)
@@ -178,6 +202,7 @@ def problems(content: ReportContent) -> dict[str, list[str]]:
     _check_values(content, add)
     _check_assessments(content, add)
     _check_findings(content, add)
+    _check_follow_up(content, add)
     _check_basis(content, add)
     return errors
 
@@ -275,6 +300,29 @@ def _check_findings(content: ReportContent, add: _Add) -> None:
             for code in finding.indicators:
                 if code not in codes:
                     add(at, f"Rests on {code}, which is not in the catalogue.")
+
+
+def _check_follow_up(content: ReportContent, add: _Add) -> None:
+    if content.follow_up and content.kind != NATIONAL:
+        add("follow_up", "Only a national report follows up its country's recommendations.")
+    codes = set(content.catalogue.codes)
+    ids = [item.recommendation_id for item in content.follow_up]
+    if len(set(ids)) != len(ids):
+        add("follow_up", "Names a recommendation twice.")
+    for item in content.follow_up:
+        at = f"follow_up.{item.recommendation_id}"
+        if not FINDING_ID.match(item.recommendation_id):
+            add(at, "Id must be letters, digits, '_', '.' or '-' (at most 40).")
+        if item.status not in FOLLOW_UP_STATUSES:
+            add(f"{at}.status", f"One of {', '.join(FOLLOW_UP_STATUSES)}.")
+        elif item.status != NOT_ASSESSED and not item.evidence:
+            add(f"{at}.evidence", "An assessed recommendation needs at least one evidence item.")
+        if not YEAR.match(item.issued) or (YEAR.match(content.period)
+                                           and item.issued >= content.period):  # fmt: skip
+            add(f"{at}.issued", f"Must be a year before the reference period {content.period}.")
+        for code in item.indicators:
+            if code not in codes:
+                add(at, f"Rests on {code}, which is not in the catalogue.")
 
 
 def _check_basis(content: ReportContent, add: _Add) -> None:

@@ -7,6 +7,10 @@ leave in any format, even if a caller passed them filled.
 - CSV: RFC 4180 (CRLF line ends), numbers in their canonical form (12, not 12.0), UTF-8.
 - JSON: the whole report — header, basis, narrative, scores, values — with sorted keys and no
   insignificant whitespace.
+- Follow-up of earlier recommendations (a national report's `follow_up`): in JSON and in an
+  XLSX sheet of its own; the CSV stays the one table of values. A report without follow-up
+  (and a recommendation without addressees) renders exactly as before follow-up existed, so
+  that reports published earlier still re-derive byte for byte.
 - XLSX: openpyxl stamps the workbook's modified date with the clock and every zip entry with
   the local time; the workbook's dates are set to the publication time and the archive is
   rewritten with that time on every entry, in the order openpyxl wrote them.
@@ -28,7 +32,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from services.indicators.computing import cell_key
-from services.reporting.rendering.content import Assessment, Finding, ReportContent
+from services.reporting.rendering.content import (
+    Assessment,
+    EvidenceRef,
+    Finding,
+    FollowUpItem,
+    ReportContent,
+)
 from services.reporting.rendering.figures import CellOrder, Number, plain
 
 COLUMNS = (
@@ -37,6 +47,8 @@ COLUMNS = (
 )  # fmt: skip
 ASSESSMENT_COLUMNS = ("country", "indicator", "score", "rationale", "not_assessed_reason",
                       "evidence")  # fmt: skip
+FOLLOW_UP_COLUMNS = ("recommendation", "source", "reference", "issued", "text", "addressees",
+                     "indicators", "status", "note", "evidence")  # fmt: skip
 CREATOR = "ACT Now reporting"
 
 
@@ -91,22 +103,38 @@ def render_csv(content: ReportContent) -> bytes:
 
 
 def _finding(finding: Finding) -> dict[str, Any]:
-    return {"id": finding.id, "text": finding.text, "indicators": list(finding.indicators)}
+    found = {"id": finding.id, "text": finding.text, "indicators": list(finding.indicators)}
+    if finding.addressees:
+        found["addressees"] = list(finding.addressees)
+    return found
+
+
+def _evidence(items: tuple[EvidenceRef, ...]) -> list[dict[str, Any]]:
+    return [{"title": e.title, "reference": e.reference, "date": e.date, "sha256": e.sha256}
+            for e in items]  # fmt: skip
+
+
+def _follow_up(item: FollowUpItem) -> dict[str, Any]:
+    return {
+        "recommendation": item.recommendation_id, "source": item.source,
+        "reference": item.reference, "issued": item.issued, "text": item.text,
+        "addressees": list(item.addressees), "indicators": list(item.indicators),
+        "status": item.status, "note": item.note, "evidence": _evidence(item.evidence),
+    }  # fmt: skip
 
 
 def _assessment(a: Assessment) -> dict[str, Any]:
     return {
         "country": a.country, "indicator": a.indicator, "score": a.score,
         "rationale": a.rationale, "not_assessed_reason": a.not_assessed_reason,
-        "evidence": [{"title": e.title, "reference": e.reference, "date": e.date,
-                      "sha256": e.sha256} for e in a.evidence],
+        "evidence": _evidence(a.evidence),
     }  # fmt: skip
 
 
 def document(content: ReportContent) -> dict[str, Any]:
     """The report as one JSON-ready mapping."""
     basis, supersedes = content.basis, content.supersedes
-    return {
+    found = {
         "report": {
             "id": content.report_id, "version": content.version, "kind": content.kind,
             "title": content.title, "country": content.country, "period": content.period,
@@ -132,6 +160,9 @@ def document(content: ReportContent) -> dict[str, Any]:
         "assessments": [_assessment(a) for a in sorted_assessments(content)],
         "values": list(value_rows(content)),
     }  # fmt: skip
+    if content.follow_up:
+        found["follow_up"] = [_follow_up(item) for item in content.follow_up]
+    return found
 
 
 def render_json(content: ReportContent) -> bytes:
@@ -180,6 +211,17 @@ def _assessments_sheet(sheet: Worksheet, content: ReportContent) -> None:
     sheet.freeze_panes = "A2"
 
 
+def _follow_up_sheet(sheet: Worksheet, content: ReportContent) -> None:
+    _put(sheet, list(FOLLOW_UP_COLUMNS))
+    for item in content.follow_up:
+        evidence = "; ".join(e.title + (f" ({e.reference})" if e.reference else "")
+                             for e in item.evidence)  # fmt: skip
+        _put(sheet, [item.recommendation_id, item.source, item.reference, item.issued,
+                     item.text, "; ".join(item.addressees), " ".join(item.indicators),
+                     item.status, item.note, evidence])  # fmt: skip
+    sheet.freeze_panes = "A2"
+
+
 def _report_sheet(sheet: Worksheet, content: ReportContent) -> None:
     basis = content.basis
     facts: list[list[Any]] = [
@@ -224,6 +266,8 @@ def render_xlsx(content: ReportContent) -> bytes:
     workbook = Workbook()
     _values_sheet(workbook.active, content)
     _assessments_sheet(workbook.create_sheet("Assessments"), content)
+    if content.follow_up:
+        _follow_up_sheet(workbook.create_sheet("Follow-up"), content)
     _report_sheet(workbook.create_sheet("Report"), content)
     moment = content.published_at.replace(tzinfo=None)
     properties = workbook.properties

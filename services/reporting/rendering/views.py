@@ -24,6 +24,7 @@ from services.reporting.rendering.content import (
     Assessment,
     EvidenceRef,
     Finding,
+    FollowUpItem,
     LogBasis,
     ReportContent,
 )
@@ -150,6 +151,21 @@ class FindingView:
     anchor: str
     paragraphs: tuple[str, ...]
     rests_on: tuple[Citation, ...]
+    addressees: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FollowUpLine:
+    """An earlier recommendation and what became of it in the reference year."""
+
+    reference: str
+    paragraphs: tuple[str, ...]
+    addressees: str
+    rests_on: tuple[Citation, ...]
+    status: str  # for people: "partly implemented"
+    status_key: str  # for the style: partly_implemented
+    note: str
+    evidence: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -163,6 +179,7 @@ class ReportView:
     conclusions: tuple[FindingView, ...]
     recommendations: tuple[FindingView, ...]
     good_practices: tuple[tuple[str, ...], ...]
+    follow_up: tuple[FollowUpLine, ...]
     published: str  # for people: 2025-03-01 10:00 UTC
     timestamp: str  # W3C date-time: WeasyPrint copies it into the PDF's dates
     logs: tuple[LogBasis, ...]
@@ -226,6 +243,7 @@ def build(content: ReportContent) -> ReportView:
         conclusions=tuple(_finding("conclusions", f) for f in content.conclusions),
         recommendations=tuple(_finding("recommendations", f) for f in content.recommendations),
         good_practices=tuple(paragraphs(text) for text in content.good_practices),
+        follow_up=tuple(map(_follow_up, content.follow_up)),
         published=content.published_at.strftime("%Y-%m-%d %H:%M UTC"),
         timestamp=content.published_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         logs=tuple(sorted(content.basis.logs, key=lambda log: log.origin)),
@@ -257,6 +275,20 @@ def _finding(section: str, finding: Finding) -> FindingView:
         anchor=finding_anchor(section, finding.id),
         paragraphs=paragraphs(finding.text),
         rests_on=tuple(Citation(c, indicator_anchor(c)) for c in dict.fromkeys(finding.indicators)),
+        addressees=finding.addressees,
+    )
+
+
+def _follow_up(item: FollowUpItem) -> FollowUpLine:
+    return FollowUpLine(
+        reference=f"{item.reference} ({item.issued})",
+        paragraphs=paragraphs(item.text),
+        addressees=", ".join(item.addressees),
+        rests_on=tuple(Citation(c, indicator_anchor(c)) for c in dict.fromkeys(item.indicators)),
+        status=words(item.status),
+        status_key=item.status,
+        note=item.note or "",
+        evidence=tuple(map(evidence_text, item.evidence)),
     )
 
 
