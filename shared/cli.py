@@ -26,6 +26,7 @@ from services.identity.demo import DEMO_PASSWORD, load_people
 from services.identity.directory import User
 from services.identity.events import COUNTRIES, ORGANISATION_TYPES
 from services.indicators.catalogue import SEED_PATH, load_catalogue
+from services.indicators.demo import load_assessments
 from services.intake import demo as intake_demo
 from services.intake.importing import read_upload, validate_batch
 from services.intake.importing.recording import record_batch
@@ -90,6 +91,15 @@ _NONE = _NoCheckpoint()
 def _signed_size(store: EventStore) -> int:
     latest = latest_checkpoint(store)
     return latest.checkpoint.size if latest else 0
+
+
+def _log_signed(service: str, seconds: float = 60) -> bool:
+    """Whether a signed checkpoint covers the service's log as it is now, within `seconds`."""
+    settings = Settings.from_env(service, with_stack_defaults())
+    with create_pool(settings.database_url, 1, name="actnow-demo") as pool:
+        store = EventStore(pool, settings.schema, settings.origin, REGISTRY)
+        size = store.head().size
+        return wait_until(lambda: _signed_size(store) >= size, seconds, 0.5)
 
 
 @click.group()
@@ -415,14 +425,18 @@ def demo_load() -> None:
         signed = wait_until(lambda: _signed_size(store) >= size, 60, 0.5)
     finally:
         pool.close()
+    config = StackConfig.from_env()
+    click.echo("demo assessments (scored by the monitors, reviewed by the reviewers):")
+    load_assessments(config.service_url("identity"), config.service_url("indicators"),
+                     countries, DEMO_PASSWORD, echo=click.echo)  # fmt: skip
+    signed = signed and _log_signed("indicators")  # the reports pin its checkpoint too
     if signed:
         click.echo("demo reports (drafted, reviewed, approved and published through the API):")
-        config = StackConfig.from_env()
         load_reports(config.service_url("identity"), config.service_url("reporting"),
                      countries, DEMO_PASSWORD, echo=click.echo)  # fmt: skip
     else:
-        click.secho("demo reports: skipped, the intake log was not signed within 60 s (is the"
-                    " intake worker running? `actnow stack status`)", fg="yellow")  # fmt: skip
+        click.secho("demo reports: skipped, a log was not signed within 60 s (are the"
+                    " workers running? `actnow stack status`)", fg="yellow")  # fmt: skip
     click.echo(f"demo people: {len(logins)} users; sign in with password {DEMO_PASSWORD!r}:")
     for login in logins:
         click.echo(f"  {login.username:<15} {login.role:<17} {login.scope:<9} {login.organisation}")
