@@ -54,10 +54,11 @@ def login() -> Response | str:
                 tokens = sign_in(backend(), username, request.form["password"])
             except ServiceError as error:
                 status = error.status if error.status in (401, 429) else 422
-                errors["form"] = g.translations.gettext(
+                throttled = g.translations.gettext(
                     "Too many failed attempts. Wait a few minutes and try again."
-                    if error.status == 429 else "Wrong username or password."
-                )  # fmt: skip
+                )
+                wrong = g.translations.gettext("Wrong username or password.")
+                errors["form"] = throttled if error.status == 429 else wrong
             else:
                 response = redirect(_safe_next(request.args.get("next")))
                 remember(response, tokens, secure_cookies())
