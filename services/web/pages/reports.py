@@ -162,12 +162,12 @@ def _show(body: dict[str, Any], tag: str, failed: str = "", errors: dict[str, st
 
 
 def action_form(action: Action) -> list[FieldSpec]:
-    t = g.translations.gettext
-    sections = tuple(Choice(s, t(SECTION_LABELS[s])) for s in SECTIONS)
+    _t = g.translations.gettext  # the name `make translations` extracts
+    sections = tuple(Choice(s, _t(SECTION_LABELS[s])) for s in SECTIONS)
     specs = {
-        "section": FieldSpec("section", t("Section"), "select", True, sections),
-        "comment": FieldSpec("comment", t("Comment"), "textarea", True),
-        "reason": FieldSpec("reason", t("Reason"), "textarea", True),
+        "section": FieldSpec("section", _t("Section"), "select", True, sections),
+        "comment": FieldSpec("comment", _t("Comment"), "textarea", True),
+        "reason": FieldSpec("reason", _t("Reason"), "textarea", True),
     }
     return [specs[name] for name in action.fields]
 
