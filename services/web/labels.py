@@ -106,3 +106,6 @@ EVENT_LABELS = {
     "CaseCorrected": N_("Correction"),
     "PersonErased": N_("Identifiers erased"),
 }
+
+# HTCDS case statuses, shown translated (the templates translate the code itself)
+CASE_STATUSES = (N_("Active"), N_("Inactive"), N_("Closed"))
