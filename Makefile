@@ -53,18 +53,20 @@ clean: down
 
 # UI strings: extract from the web pages' templates and code, merge into every catalogue
 translations: setup
-	$(BIN)/pybabel extract -F services/web/babel.cfg -k N_ -k gettext -k ngettext:1,2 \
+	$(BIN)/pybabel extract -F services/web/babel.cfg -k N_ -k _t -k gettext -k ngettext:1,2 \
 		--no-location --sort-output --project "ACT Now Monitoring Tool" \
 		-o services/web/translations/messages.pot .
-	for lang in mk sq sr_Cyrl sr_Latn bs cnr; do \
+	for lang in mk sq sr_Cyrl bs cnr; do \
 		if [ -f services/web/translations/$$lang/LC_MESSAGES/messages.po ]; then \
-			$(BIN)/pybabel update --no-fuzzy-matching --omit-header -l $$lang \
+			$(BIN)/pybabel update --no-fuzzy-matching -l $$lang \
 				-i services/web/translations/messages.pot -d services/web/translations; \
 		else \
 			$(BIN)/pybabel init -l $$lang -i services/web/translations/messages.pot \
 				-d services/web/translations; \
 		fi; \
 	done
+	# Serbian Latin is Serbian Cyrillic, transliterated letter for letter
+	$(BIN)/python -m services.web.transliteration
 
 # supply chain: known vulnerabilities of the installed packages, and bandit's findings
 audit: setup
