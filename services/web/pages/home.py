@@ -32,6 +32,10 @@ TASKS = (
     Task("users.index", "Users", ("national_admin", "platform_admin")),
     Task("comparison.index", "Regional comparison", ("regional_analyst", "monitor",
                                                       "national_admin", "auditor")),
+    Task("cycles.index", "Monitoring cycle", ("monitor", "national_admin", "reviewer",
+                                               "data_provider")),
+    Task("recommendations.index", "Recommendations", ("monitor", "reviewer", "national_admin",
+                                                      "regional_analyst", "auditor")),
     Task("reports.index", "Reports", ()),
 )  # fmt: skip
 
