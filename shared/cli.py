@@ -26,7 +26,7 @@ from services.identity.demo import DEMO_PASSWORD, load_people
 from services.identity.directory import User
 from services.identity.events import COUNTRIES, ORGANISATION_TYPES
 from services.indicators.catalogue import SEED_PATH, load_catalogue
-from services.indicators.demo import load_assessments
+from services.indicators.demo import load_assessments, load_cycles
 from services.intake import demo as intake_demo
 from services.intake.importing import read_upload, validate_batch
 from services.intake.importing.recording import record_batch
@@ -34,7 +34,7 @@ from services.intake.persons import PersonVault, linkage_secret
 from services.registry import REGISTRY
 from services.reporting.api import Reporting
 from services.reporting.app import report_signer
-from services.reporting.demo import load_reports
+from services.reporting.demo import load_follow_ups, load_reports
 from services.reporting.verification import Step, verify_report
 from services.reporting.workflow import report_from, report_stream
 from shared.auth import REGIONAL, Grant
@@ -434,9 +434,13 @@ def demo_load() -> None:
         click.echo("demo reports (drafted, reviewed, approved and published through the API):")
         load_reports(config.service_url("identity"), config.service_url("reporting"),
                      countries, DEMO_PASSWORD, echo=click.echo)  # fmt: skip
+        load_follow_ups(config.service_url("identity"), config.service_url("reporting"),
+                        countries, DEMO_PASSWORD, echo=click.echo)  # fmt: skip
     else:
         click.secho("demo reports: skipped, a log was not signed within 60 s (are the"
                     " workers running? `actnow stack status`)", fg="yellow")  # fmt: skip
+    load_cycles(config.service_url("identity"), config.service_url("indicators"), countries,
+                DEMO_PASSWORD, echo=click.echo)  # fmt: skip
     click.echo(f"demo people: {len(logins)} users; sign in with password {DEMO_PASSWORD!r}:")
     for login in logins:
         click.echo(f"  {login.username:<15} {login.role:<17} {login.scope:<9} {login.organisation}")

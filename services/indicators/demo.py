@@ -5,6 +5,9 @@ of them, returns a few with a comment, and leaves the rest awaiting review.
 
 Scores are pseudo-random but fixed (drawn from a hash of country, year and code), so loading
 again finds the same plan; whatever is already there is left as it is.
+
+The demo's monitoring cycle: each country's cycle of the last complete year, opened on the
+confirmed national profile, with its requests sent to the institutions (`load_cycles`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 YEARS = (2024, 2025)  # the last two years of the demo cases (services/intake/demo.py)
@@ -122,3 +126,61 @@ def _assess(url: str, monitor: str, reviewer: str, country: str, year: int, code
                else "Please add the by-law that implements it.")  # fmt: skip
     _call("POST", f"{base}/{action}", reviewer, {"comment": comment})
     return 2
+
+
+# --- the monitoring cycle -------------------------------------------------------------------
+def cycle_deadlines(today: date) -> dict[str, str]:
+    """The demo cycle's deadlines: the institutions answer within a month, the scores follow a
+    month later, the report a month after that."""
+    requests_due = today + timedelta(days=30)
+    return {"requests_due": requests_due.isoformat(),
+            "scoring_due": (requests_due + timedelta(days=30)).isoformat(),
+            "report_due": (requests_due + timedelta(days=60)).isoformat()}  # fmt: skip
+
+
+def load_cycles(
+    identity_url: str,
+    indicators_url: str,
+    countries: list[str],
+    password: str,
+    echo: Callable[[str], None] = print,
+    today: date | None = None,
+) -> dict[str, int]:
+    """Opens each country's cycle of the last complete year on its confirmed national profile
+    (the administrator confirms the profile first if no version is confirmed) and sends the
+    requests to the institutions; what is there already is left as it is. Returns the number
+    of requests sent now, by country."""
+    today = today or date.today()
+    year = today.year - 1
+    sent: dict[str, int] = {}
+    for country in countries:
+        cc = country.lower()
+        admin = sign_in(identity_url, f"{cc}.admin", password)
+        monitor = sign_in(identity_url, f"{cc}.monitor", password)
+        _confirm_profile(indicators_url, admin, country)
+        base = f"{indicators_url}/api/v1/cycles/{country}/{year}"
+        if _found(base, monitor) is None:
+            _call("POST", base, monitor, cycle_deadlines(today))
+        generated = _call("POST", f"{base}/requests", monitor, {})
+        sent[country] = len(generated["requests"])
+    total = sum(sent.values())
+    echo(f"demo cycles: {year} open for {', '.join(countries)}; {total} data requests sent now"
+         if total else f"demo cycles: {year} open for {', '.join(countries)}; the requests"
+         " were already there")  # fmt: skip
+    return sent
+
+
+def _confirm_profile(url: str, admin: str, country: str) -> None:
+    catalog_version = _call("GET", f"{url}/api/v1/catalogue", admin)["catalog_version"]
+    profile = f"{url}/api/v1/profiles/{country}/{catalog_version}"
+    if _call("GET", profile, admin).get("confirmed_version") is None:
+        _call("POST", f"{profile}/confirm", admin, {})
+
+
+def _found(url: str, token: str) -> Any:
+    try:
+        return _call("GET", url, token)
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return None
+        raise

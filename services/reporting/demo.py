@@ -1,6 +1,8 @@
 """The demo's published reports: one national report per country for the last full year and
 the regional report, each drafted, reviewed by someone else, approved and published through the
-reporting API of the running stack, as the people of the demo would."""
+reporting API of the running stack, as the people of the demo would; then a GRETA
+recommendation per country and the next year's follow-up of the reports' recommendations for
+two countries, so the hub has implementation rates to show."""
 
 from __future__ import annotations
 
@@ -81,3 +83,68 @@ def load_reports(identity: str, reporting: str, countries: list[str], password: 
             narrative_for("the region")))  # fmt: skip
         echo("  published the regional report")
     return published
+
+
+# --- recommendations and their follow-up ----------------------------------------------------
+GRETA = {"round": "3", "year": 2023, "addressees": ["Ministry of Interior", "Ministry of Social"
+         " Policy"], "indicators": ["AS-06"], "text": "Ensure that all foreign presumed victims"
+         " are offered a recovery and reflection period of at least 30 days."}  # fmt: skip
+PARAGRAPHS = {"AL": "121", "BA": "134", "ME": "98", "MK": "112", "RS": "127"}
+# what became of the national reports' recommendations by the end of the next year, by country
+FOLLOW_UPS = {
+    "MK": {"R1": "partly_implemented", "R2": "implemented"},
+    "AL": {"R1": "not_implemented", "R2": "implemented"},
+}
+
+
+def load_follow_ups(identity: str, reporting: str, countries: list[str], password: str,
+                    echo: Callable[[str], None] = print) -> tuple[int, int]:  # fmt: skip
+    """One GRETA recommendation per country (entered by its monitor), and for the countries of
+    FOLLOW_UPS the next year's follow-up of the published report's recommendations, assessed
+    by the monitor and confirmed by the reviewer, so the hub has implementation rates to show.
+    What is there already is left as it is. Returns (entered, follow-up steps) done now."""
+    entered = steps = 0
+    year = int(PERIOD) + 1
+    for country in countries:
+        cc = country.lower()
+        monitor = sign_in(identity, f"{cc}.monitor", password)
+        listed = f"{reporting}/api/v1/recommendations?country={country}"
+        if not _call("GET", f"{listed}&source=GRETA", monitor):
+            paragraph = PARAGRAPHS.get(country, "100")
+            _call("POST", f"{reporting}/api/v1/recommendations", monitor,
+                  {**GRETA, "country": country, "paragraph": paragraph})  # fmt: skip
+            entered += 1
+        if country in FOLLOW_UPS:
+            reviewer = sign_in(identity, f"{cc}.reviewer", password)
+            due = _call("GET", f"{listed}&source=report&year={year}", monitor)
+            for recommendation in due:
+                steps += _follow_up(reporting, monitor, reviewer, recommendation, year,
+                                    FOLLOW_UPS[country])  # fmt: skip
+    done = [c for c in FOLLOW_UPS if c in countries]
+    echo(f"demo recommendations: {entered} GRETA recommendations entered now; follow-up {year}"
+         f" of the reports' recommendations for {', '.join(done) or 'none'}"
+         f" ({steps} steps now)")  # fmt: skip
+    return entered, steps
+
+
+def _follow_up(reporting: str, monitor: str, reviewer: str, recommendation: dict[str, Any],
+               year: int, plan: dict[str, str]) -> int:  # fmt: skip
+    finding = recommendation["recommendation_id"].rpartition("-")[2]
+    status = plan.get(finding)
+    if status is None:
+        return 0
+    base = f"{reporting}/api/v1/recommendations/{recommendation['recommendation_id']}"
+    found = next((f for f in recommendation["follow_ups"] if f["year"] == year), None)
+    steps = 0
+    if found is None or found["state"] == "returned":
+        _call("PUT", f"{base}/follow-ups/{year}", monitor, {
+            "status": status, "note": "Checked with the institutions it is addressed to.",
+            "evidence": [{"kind": "document", "title": "Annual report of the national"
+                          " anti-trafficking coordinator", "reference": "Chapter 3",
+                          "date": f"{year}-12-15"}]})  # fmt: skip
+        steps += 1
+    elif found["state"] == "confirmed":
+        return 0
+    _call("POST", f"{base}/follow-ups/{year}/confirmation", reviewer,
+          {"comment": "Confirmed against the evidence."})  # fmt: skip
+    return steps + 1

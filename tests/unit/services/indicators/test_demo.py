@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from services.indicators.demo import review_for, scoring_for
+from datetime import date
+
+from services.indicators.demo import cycle_deadlines, review_for, scoring_for
 
 CODES = [f"XX-{n:02d}" for n in range(1, 41)]
 
@@ -22,3 +24,9 @@ def test_most_indicators_are_scored_each_with_evidence_and_most_reviews_confirm(
     assert {p["score"] for p in scored} >= {0, 1, 2, None}
     reviews = [review_for("MK", 2025, code) for code in CODES]
     assert reviews.count("confirm") > len(CODES) / 2 and "return" in reviews
+
+
+def test_the_demo_cycles_deadlines_lie_ahead_and_follow_each_other() -> None:
+    deadlines = cycle_deadlines(date(2026, 11, 30))
+    assert deadlines == {"requests_due": "2026-12-30", "scoring_due": "2027-01-29",
+                         "report_due": "2027-02-28"}  # fmt: skip
