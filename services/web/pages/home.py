@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from flask import Blueprint, g, redirect, url_for
 from werkzeug import Response
 
+from services.web.labels import N_
 from services.web.pages import page
+from shared.auth import REGIONAL, Principal
 
 blp = Blueprint("home", __name__)
 
@@ -17,26 +19,35 @@ class Task:
     endpoint: str
     title: str  # a msgid: translated in the template
     roles: tuple[str, ...]
+    # only for those holding one of the roles regionally (the hub's views need a regional grant)
+    regional: bool = False
+
+    def open_to(self, user: Principal) -> bool:
+        if not self.roles:
+            return True
+        return any(grant.role in self.roles and (not self.regional or grant.scope == REGIONAL)
+                   for grant in user.grants)  # fmt: skip
 
 
 # The order is the order of the working day of each role; the menu shows what a role holds.
 TASKS = (
-    Task("cases.index", "Cases", ("case_worker", "monitor", "national_admin")),
-    Task("cases.new", "New case", ("case_worker",)),
-    Task("submissions.index", "Institution figures", ("data_provider", "monitor")),
-    Task("submissions.imports", "Import a file", ("data_provider", "case_worker")),
-    Task("indicators.dashboard", "Indicators", ("monitor", "reviewer", "national_admin",
-                                                "regional_analyst", "auditor")),
-    Task("assessments.index", "Assessments", ("monitor", "reviewer")),
-    Task("profiles.index", "National profile", ("national_admin", "monitor")),
-    Task("users.index", "Users", ("national_admin", "platform_admin")),
-    Task("comparison.index", "Regional comparison", ("regional_analyst", "monitor",
-                                                      "national_admin", "auditor")),
-    Task("cycles.index", "Monitoring cycle", ("monitor", "national_admin", "reviewer",
-                                               "data_provider")),
-    Task("recommendations.index", "Recommendations", ("monitor", "reviewer", "national_admin",
-                                                      "regional_analyst", "auditor")),
-    Task("reports.index", "Reports", ()),
+    Task("cases.index", N_("Cases"), ("case_worker", "monitor", "national_admin")),
+    Task("cases.new", N_("New case"), ("case_worker",)),
+    Task("submissions.index", N_("Institution figures"), ("data_provider", "monitor")),
+    Task("submissions.imports", N_("Import a file"), ("data_provider", "case_worker")),
+    Task("indicators.dashboard", N_("Indicators"), ("monitor", "reviewer", "national_admin",
+                                                    "regional_analyst", "auditor")),
+    Task("assessments.index", N_("Assessments"), ("monitor", "reviewer")),
+    Task("profiles.index", N_("National profile"), ("national_admin", "monitor")),
+    Task("users.index", N_("Users"), ("national_admin", "platform_admin")),
+    Task("comparison.index", N_("Regional comparison"),
+         ("regional_analyst", "auditor", "platform_admin"), regional=True),
+    Task("cycles.index", N_("Monitoring cycle"), ("monitor", "national_admin", "reviewer",
+                                                  "data_provider")),
+    Task("recommendations.index", N_("Recommendations"), ("monitor", "reviewer",
+                                                          "national_admin", "regional_analyst",
+                                                          "auditor")),
+    Task("reports.index", N_("Reports"), ()),
 )  # fmt: skip
 
 
@@ -44,8 +55,7 @@ def tasks_for_user() -> list[Task]:
     from flask import current_app
 
     known = set(current_app.view_functions)
-    return [task for task in TASKS if task.endpoint in known
-            and (not task.roles or g.user.has_role(*task.roles))]  # fmt: skip
+    return [task for task in TASKS if task.endpoint in known and task.open_to(g.user)]
 
 
 @blp.app_context_processor
