@@ -151,6 +151,7 @@ def create_service_app(
     _install_error_handlers(app)
     _install_correlation(app)
     _install_request_metrics(app, settings.service)
+    _install_security_headers(app)
     return app
 
 
@@ -208,6 +209,26 @@ def _install_error_handlers(app: Flask) -> None:
             ),
             500,
         )
+
+
+# an API answer is data, never a page to sniff, frame, cache or refer from; a view that serves
+# a page (a rendered report) may set a policy of its own, which is kept
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:;"
+    " frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",  # answers about victims must not stay in shared caches
+}
+
+
+def _install_security_headers(app: Flask) -> None:
+    @app.after_request
+    def secure(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
 
 
 CORRELATION_HEADER = "X-Correlation-Id"
