@@ -69,6 +69,9 @@ CASE_WRITERS = ("case_worker",)
 CASE_READERS = ("case_worker", "monitor")
 SUBMITTERS = ("data_provider", "monitor")
 SUBMISSION_READERS = ("data_provider", "monitor", "reviewer", "national_admin")
+# case files come from the case workers and from the institutions that keep HTCDS records
+# themselves (police, social welfare, labour inspectorates: their data providers)
+IMPORTERS = ("case_worker", "data_provider")
 
 
 @dataclass(frozen=True)
@@ -564,10 +567,10 @@ def import_cases(query: dict[str, Any]) -> Response:
     """Imports cases from an HTCDS 2.0 Excel workbook (either template) or a JSON export of
     HTCDS XLSForm submissions, sent as the `file` field of a multipart form or as the body.
     Without `commit=true` it is a dry run that reports every row's errors; a commit imports
-    all rows or none (case_worker of the country)."""
+    all rows or none (case_worker or data_provider of the country)."""
     principal = authenticated()
     country = _served_country(query.get("country"))
-    _require(principal, CASE_WRITERS, country)
+    _require(principal, IMPORTERS, country)
     upload = request.files.get("file")
     data = upload.read() if upload is not None else request.get_data()
     batch = validate_batch(read_upload(data), date.today())

@@ -24,9 +24,8 @@ blp = Blueprint("submissions", __name__, url_prefix="/submissions")
 # as the intake service allows (it checks again, for the country)
 READERS = ("data_provider", "monitor", "reviewer", "national_admin")
 SUBMITTERS = ("data_provider", "monitor")
-IMPORTERS = ("case_worker",)
-# the menu offers the import to data providers too; the page tells them who may import
-IMPORT_PAGE = ("data_provider", "case_worker")
+IMPORTERS = ("case_worker", "data_provider")
+IMPORT_PAGE = IMPORTERS
 FIELD_ERRORS = (400, 409, 422)
 
 

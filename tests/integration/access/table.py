@@ -67,7 +67,7 @@ INTAKE = {
     "GET /api/v1/access-log": rule(("national_admin",)),
     "POST /api/v1/submissions": rule(("data_provider", "monitor")),
     "GET /api/v1/submissions": rule(("data_provider", "monitor", "national_admin", "reviewer")),
-    "POST /api/v1/imports": rule(("case_worker",)),
+    "POST /api/v1/imports": rule(("case_worker", "data_provider")),
 }
 
 NATIONAL_READERS = ("auditor", "data_provider", "monitor", "national_admin", "reviewer")

@@ -132,7 +132,13 @@ def test_an_import_records_the_checked_file_when_asked() -> None:
     assert "The file has been recorded. Cases: 1;" in done
 
 
-def test_a_data_provider_is_told_that_case_files_are_imported_by_case_workers() -> None:
+def test_a_data_provider_may_import_the_institutions_case_file_too() -> None:
     html = _html(signed_in(PROVIDER).get("/submissions/import"))
-    assert "Importing case records is for case workers" in html
-    assert 'type="file"' not in html
+    assert "Importing case records is for case workers" not in html
+    assert 'type="file"' in html
+
+
+def test_a_monitor_is_told_that_case_files_are_imported_by_others() -> None:
+    client = signed_in(MONITOR)
+    response = client.get("/submissions/import")
+    assert response.status_code == 403 or 'type="file"' not in _html(response)
