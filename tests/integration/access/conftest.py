@@ -23,10 +23,12 @@ from services.identity.credentials import Credentials
 from services.identity.projections import Directory
 from services.indicators.app import create_app as create_indicators
 from services.indicators.assessment_views import Assessments, NationalProfiles
+from services.indicators.cycle_views import Institutions, MonitoringCycles
 from services.intake.app import create_app as create_intake
 from services.intake.projections import CaseViews, SubmissionViews
 from services.registry import REGISTRY
 from services.reporting.app import create_app as create_reporting
+from services.reporting.projections import Recommendations
 from shared.backbone.projections import Projection
 from shared.backbone.relay import ensure_topic
 from shared.backbone.store import EventStore
@@ -75,9 +77,13 @@ def _build(service: str, settings: Settings, stack: ExitStack) -> Flask:
     app = make(settings)
     stack.callback(app.extensions["actnow.db"].close)
     topic = settings.events_topic(service)
+    # the read models the lists serve (and the institutions a cycle's requests can go to)
+    institutions = Institutions(settings.events_topic("identity"))
     projections: dict[str, list[Projection]] = {
         "identity": [Directory(topic)], "intake": [CaseViews(topic), SubmissionViews(topic)],
-        "indicators": [NationalProfiles(topic), Assessments(topic)], "reporting": [],
+        "indicators": [NationalProfiles(topic), Assessments(topic), MonitoringCycles(topic),
+                       institutions],
+        "reporting": [Recommendations(topic)],
     }  # fmt: skip
     _run_worker(settings, projections[service], stack)
     return app

@@ -1,28 +1,47 @@
 """How to call each endpoint of the table validly, so that the only reason a call can fail is who
 makes it: the scene sets up resources of the caller's own country (MK) — cases, persons,
-profiles, assessments, reports in each state — and a recipe turns them into a request. A
+profiles, assessments, reports in each state, monitoring cycles and the requests they sent to
+institutions, recommendations — and a recipe turns them into a request (made, where a request
+to an institution matters, by a caller of that institution or of another). A
 `fresh` recipe gets a resource of its own for every call (a step that can be taken only once,
 such as approving a report), so that every caller meets the resource in the state in which the
 step would succeed."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 from werkzeug.test import TestResponse
 
 from services.indicators.catalogue import SEED_PATH, load_catalogue
+from services.indicators.cycle_views import Institutions
+from services.indicators.cycles import FIRST_YEAR
 from shared.backbone.checkpoints import CheckpointSigner
+from shared.backbone.projections import query_read_model
 from shared.backbone.tamper import issue_checkpoint
 from tests.integration.access.conftest import Node
-from tests.integration.access.table import ASSESSMENT, OWN, PROFILE, REPORT
-from tests.integration.conftest import bearer
+from tests.integration.access.table import (
+    ASSESSMENT,
+    CYCLE,
+    DATA_REQUEST,
+    FOLLOW_UP,
+    OWN,
+    PROFILE,
+    RECOMMENDATION,
+    REPORT,
+    TO_ANOTHER,
+    TO_THE_CALLER,
+)
+from tests.integration.conftest import bearer, eventually
 
 OPENING = {
     "country": OWN, "prs_Gender": "Feminine", "prs_Birthdate": "1999-04-02",
@@ -51,6 +70,21 @@ ADAPTED = {
 UNUSED = iter(itertools.product(range(2000, 2025), QUALITATIVE))
 NATIONAL_REPORT = {"kind": "national", "country": OWN, "period": "2024",
                    "title": "North Macedonia: monitoring report 2024"}  # fmt: skip
+# the institutions a cycle's requests go to (catalogue source -> the organisation's type)
+INSTITUTIONS = {"police": "police", "courts": "court", "prosecution": "prosecution",
+                "national_coordinator": "national_coordinator"}  # fmt: skip
+TODAY = date.today()
+DEADLINES = {"requests_due": (TODAY + timedelta(days=20)).isoformat(),
+             "scoring_due": (TODAY + timedelta(days=60)).isoformat(),
+             "report_due": (TODAY + timedelta(days=120)).isoformat()}  # fmt: skip
+OVERDUE = (TODAY + timedelta(days=40)).isoformat()  # every request of a cycle is overdue then
+GRETA = {"country": OWN, "round": "Third evaluation round", "paragraph": "142", "year": 2023,
+         "text": "GRETA urges the authorities to identify victims proactively."}  # fmt: skip
+FOLLOWED_UP = 2024  # the reference year whose follow-up is assessed
+ASSESSED = {"status": "partly_implemented", "note": "Guidelines adopted, not yet applied.",
+            "evidence": [{"kind": "document", "title": "Identification guidelines",
+                          "reference": "https://example.org/guidelines.pdf",
+                          "date": "2024-05-01"}]}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,6 +94,8 @@ class Call:
     data: bytes | None = None
     # what success means when it is more than a 2xx (a listing that shows the resource)
     success: Callable[[TestResponse], bool] = lambda answer: 200 <= answer.status_code < 300
+    # the caller's organisation: a data_provider answers the requests sent to its own only
+    organisation: str = ""
 
     def succeeded(self, answer: TestResponse) -> bool:
         return self.success(answer)
@@ -170,6 +206,147 @@ class Scene:
     def correctable(self) -> str:
         return self.published()
 
+    # --- monitoring cycles ---
+    def confirmed_profile(self) -> None:
+        """A confirmed version of MK's profile, for cycles to be opened on."""
+        if "confirmed profile" not in self.node.shared:
+            self.reopened_profile()
+            self.ok("indicators", "POST", f"/api/v1/profiles/{OWN}/{VERSION}/confirm",
+                    "scene.platform", "platform_admin", "regional")  # fmt: skip
+            self.node.shared["confirmed profile"] = True
+
+    @property
+    def institutions(self) -> dict[str, str]:
+        """Institution -> the organisation of MK asked for its figures, once the indicators
+        service has seen the organisations registered."""
+        if "institutions" not in self.node.shared:
+            operator = self.node.people.operator
+            made = {name: str(operator.organisation(f"{kind} {uuid.uuid4().hex[:8]}", OWN,
+                                                    kind).organisation_id)
+                    for name, kind in INSTITUTIONS.items()}  # fmt: skip
+            service = self.node.apps["indicators"].extensions["actnow.indicators"]
+            views = Institutions(service.settings.events_topic("identity"))
+
+            def seen() -> bool:
+                rows = query_read_model(service.pool, service.settings.schema, views,
+                                        "SELECT organisation_id::text AS id"
+                                        " FROM {schema}.institutions", ())  # fmt: skip
+                return set(made.values()) <= {r["id"] for r in rows}
+
+            eventually(seen, timeout=120)  # the worker may still be joining Kafka
+            self.node.shared["institutions"] = made
+        return self.node.shared["institutions"]
+
+    def free_year(self) -> int:
+        """The earliest reference year of MK with no cycle open (callers open some too)."""
+        year = self.node.shared.get("free year", FIRST_YEAR)
+        while self.client("indicators").get(
+                f"/api/v1/cycles/{OWN}/{year}/requests",
+                headers=self.as_("scene.admin", "national_admin")).status_code != 404:  # fmt: skip
+            year += 1
+        assert year < TODAY.year, "every reference year has a cycle: no cycle left to open"
+        self.node.shared["free year"] = year
+        return year
+
+    def cycle(self) -> int:
+        """A cycle of MK opened on the confirmed profile, with a request sent to each of the
+        institutions: its year."""
+        self.confirmed_profile()
+        year = self.free_year()
+        self.ok("indicators", "POST", f"/api/v1/cycles/{OWN}/{year}", "scene.admin",
+                "national_admin", json=DEADLINES)  # fmt: skip
+        self.ok("indicators", "POST", f"/api/v1/cycles/{OWN}/{year}/requests", "scene.monitor",
+                "monitor", json={"organisations": self.institutions})  # fmt: skip
+        return year
+
+    def requests(self, year: int) -> list[dict[str, Any]]:
+        return self.ok("indicators", "GET", f"/api/v1/cycles/{OWN}/{year}/requests",
+                       "scene.monitor", "monitor")  # fmt: skip
+
+    @property
+    def shared_cycle(self) -> int:
+        """One cycle whose requests every test only reads (none is refused)."""
+        if "cycle" not in self.node.shared:
+            self.node.shared["cycle"] = self.cycle()
+        return self.node.shared["cycle"]
+
+    @property
+    def shared_request(self) -> dict[str, Any]:
+        if "request" not in self.node.shared:
+            self.node.shared["request"] = self.requests(self.shared_cycle)[0]
+        return self.node.shared["request"]
+
+    @property
+    def listed_cycle(self) -> int:
+        """The shared cycle, once the list of cycles (a read model) shows it."""
+        year = self.shared_cycle
+        if "cycle listed" not in self.node.shared:
+            eventually(lambda: year in {c["year"] for c in self.ok(
+                "indicators", "GET", f"/api/v1/cycles?country={OWN}", "scene.monitor",
+                "monitor")}, timeout=60)  # fmt: skip
+            self.node.shared["cycle listed"] = True
+        return year
+
+    def unrefused(self) -> dict[str, Any]:
+        """A request no one has refused yet (a refusal is final), of a cycle of its own."""
+        years: list[int] = self.node.shared.setdefault("refusable", [])
+        while years:
+            left = [r for r in self.requests(years[0]) if r["refusal_reason"] is None]
+            if left:
+                return left[0]
+            years.pop(0)
+        years.append(self.cycle())
+        return self.requests(years[0])[0]
+
+    def another_organisation(self, data_request: dict[str, Any]) -> str:
+        """An organisation of MK asked in the cycle too, but not for this request."""
+        return next(o for o in self.institutions.values() if o != data_request["organisation_id"])
+
+    def filled_workbook(self, data_request: dict[str, Any]) -> bytes:
+        """The request's workbook as the institution sends it back: the document named."""
+        key = f"workbook {data_request['request_id']}"
+        if key not in self.node.shared:
+            answer = self.client("indicators").get(
+                f"/api/v1/cycles/{OWN}/{data_request['year']}/requests/"
+                f"{data_request['request_id']}/workbook",
+                headers=self.as_("scene.monitor", "monitor"))  # fmt: skip
+            assert answer.status_code == 200, answer.status_code
+            book = load_workbook(io.BytesIO(answer.data))
+            for row in book["Request"].iter_rows(min_row=2):
+                if row[0].value == "document_title":
+                    row[1].value = "Annual statistics"
+            filled = io.BytesIO()
+            book.save(filled)
+            self.node.shared[key] = filled.getvalue()
+        return self.node.shared[key]
+
+    # --- recommendations ---
+    def recommendation(self) -> str:
+        """A GRETA recommendation to MK, entered by the scene's monitor."""
+        entered = self.ok("reporting", "POST", "/api/v1/recommendations", "scene.monitor",
+                          "monitor", json=GRETA)  # fmt: skip
+        return entered["recommendation_id"]
+
+    def assessed(self) -> str:
+        """A recommendation whose follow-up the scene's monitor assessed: awaiting review."""
+        recommendation_id = self.recommendation()
+        self.ok("reporting", "PUT",
+                f"/api/v1/recommendations/{recommendation_id}/follow-ups/{FOLLOWED_UP}",
+                "scene.monitor", "monitor", json=ASSESSED)  # fmt: skip
+        return recommendation_id
+
+    @property
+    def shared_recommendation(self) -> str:
+        """One recommendation, assessed and never reviewed, once the list (a read model)
+        shows it."""
+        if "recommendation" not in self.node.shared:
+            recommendation_id = self.assessed()
+            eventually(lambda: recommendation_id in {r["recommendation_id"] for r in self.ok(
+                "reporting", "GET", f"/api/v1/recommendations?country={OWN}", "scene.monitor",
+                "monitor")}, timeout=60)  # fmt: skip
+            self.node.shared["recommendation"] = recommendation_id
+        return self.node.shared["recommendation"]
+
     def checkpoints(self) -> None:
         """Signed checkpoints over the logs as they are now (a report pins them)."""
         for service in self.node.apps:
@@ -270,6 +447,46 @@ def _assessment(year_code: tuple[int, str], suffix: str = "", **kwargs: Any) -> 
     return Call(f"/api/v1/assessments/{OWN}/{year}/{code}{suffix}", **kwargs)
 
 
+def _cycle(year: int, suffix: str = "", **kwargs: Any) -> Call:
+    return Call(f"/api/v1/cycles/{OWN}/{year}{suffix}", **kwargs)
+
+
+def _openable(s: Scene) -> Call:
+    s.confirmed_profile()
+    return _cycle(s.free_year(), json=DEADLINES)
+
+
+def _lists_cycle(year: int) -> Callable[[TestResponse], bool]:
+    return lambda answer: answer.status_code == 200 and year in {
+        c["year"] for c in answer.get_json()}  # fmt: skip
+
+
+def _lists_request(data_request: dict[str, Any]) -> Callable[[TestResponse], bool]:
+    return lambda answer: answer.status_code == 200 and data_request["request_id"] in {
+        r["request_id"] for r in answer.get_json()}  # fmt: skip
+
+
+def _caller_organisation(s: Scene, data_request: dict[str, Any], asked: bool) -> str:
+    """The organisation the request went to, or another one the cycle asked."""
+    return data_request["organisation_id"] if asked else s.another_organisation(data_request)
+
+
+def _data_request(s: Scene, asked: bool, suffix: str = "",
+                  data_request: dict[str, Any] | None = None, **kwargs: Any) -> Call:  # fmt: skip
+    """A call about a request (the shared one without `data_request`), by a caller of the
+    organisation asked (`asked`) or of another."""
+    found = data_request or s.shared_request
+    return _cycle(found["year"], f"/requests/{found['request_id']}{suffix}",
+                  organisation=_caller_organisation(s, found, asked), **kwargs)  # fmt: skip
+
+
+def _per_organisation(key: str, make: Callable[[Scene, bool], Call],
+                      **options: Any) -> dict[str, Recipe]:  # fmt: skip
+    """The recipes of a call about a request to the caller's organisation, and to another."""
+    return {f"{key} [{TO_THE_CALLER}]": Recipe(lambda s: make(s, True), **options),
+            f"{key} [{TO_ANOTHER}]": Recipe(lambda s: make(s, False), **options)}  # fmt: skip
+
+
 INDICATORS = {
     **operations("indicators"),
     "GET /api/v1/catalogue": Recipe(lambda s: Call("/api/v1/catalogue")),
@@ -291,6 +508,30 @@ INDICATORS = {
         lambda s: _assessment(s.scored(), "/return", json={"comment": "Cite the SOP."}),
         fresh=True),
     "GET /api/v1/assessments": Recipe(lambda s: Call(f"/api/v1/assessments?country={OWN}")),
+    "GET /api/v1/cycles": Recipe(lambda s: Call(f"/api/v1/cycles?country={OWN}",
+                                                success=_lists_cycle(s.listed_cycle))),
+    f"GET {CYCLE}": Recipe(lambda s: _cycle(s.shared_cycle)),
+    f"POST {CYCLE}": Recipe(lambda s: _openable(s), fresh=True),
+    f"GET {CYCLE}/reminders": Recipe(lambda s: _cycle(
+        s.shared_cycle, f"/reminders?as_of={OVERDUE}", success=_lists_request(s.shared_request))),
+    # asking again asks only the institutions not asked yet (here none: 200 rather than 201)
+    f"POST {CYCLE}/requests": Recipe(lambda s: _cycle(
+        s.shared_cycle, "/requests", json={"organisations": s.institutions})),
+    **_per_organisation(f"GET {CYCLE}/requests", lambda s, asked: _cycle(
+        s.shared_cycle, "/requests", success=_lists_request(s.shared_request),
+        organisation=_caller_organisation(s, s.shared_request, asked))),
+    **_per_organisation(f"GET {DATA_REQUEST}", lambda s, asked: _data_request(s, asked)),
+    # a refusal is final: each caller refuses a request no one refused yet
+    **_per_organisation(f"POST {DATA_REQUEST}/refusal", lambda s, asked: _data_request(
+        s, asked, "/refusal", s.unrefused(), json={"reason": "Published only in June."}),
+        fresh=True),
+    **_per_organisation(f"GET {DATA_REQUEST}/workbook",
+                        lambda s, asked: _data_request(s, asked, "/workbook")),
+    **_per_organisation(f"POST {DATA_REQUEST}/workbook", lambda s, asked: _data_request(
+        s, asked, "/workbook", data=s.filled_workbook(s.shared_request))),
+    # a letter is a PDF rendered on every call: seconds each
+    **_per_organisation(f"GET {DATA_REQUEST}/letter",
+                        lambda s, asked: _data_request(s, asked, "/letter"), slow=True),
 }  # fmt: skip
 
 
@@ -329,7 +570,35 @@ REPORTING = {
         lambda s: _report(s.shared_published, "/verification"), slow=True),
     f"GET {REPORT}/verification [draft]": Recipe(
         lambda s: _report(s.shared_draft, "/verification")),
+    "GET /api/v1/recommendations": Recipe(lambda s: Call(
+        f"/api/v1/recommendations?country={OWN}",
+        success=_lists_recommendation(s.shared_recommendation))),
+    "POST /api/v1/recommendations": Recipe(lambda s: Call("/api/v1/recommendations",
+                                                          json=GRETA)),
+    f"GET {RECOMMENDATION}": Recipe(
+        lambda s: Call(f"/api/v1/recommendations/{s.shared_recommendation}")),
+    "GET /api/v1/recommendations/rates": Recipe(lambda s: Call(
+        f"/api/v1/recommendations/rates?country={OWN}&year={FOLLOWED_UP}")),
+    "GET /api/v1/regional/recommendations": Recipe(lambda s: Call(
+        f"/api/v1/regional/recommendations?year={FOLLOWED_UP}")),
+    # assessed again while it awaits review: the same recommendation for every caller
+    f"PUT {FOLLOW_UP}": Recipe(lambda s: _follow_up(s.shared_recommendation, json=ASSESSED)),
+    # a review is final: each caller reviews an assessment of its own
+    f"POST {FOLLOW_UP}/confirmation": Recipe(lambda s: _follow_up(
+        s.assessed(), "/confirmation", json={"comment": "Agreed."}), fresh=True),
+    f"POST {FOLLOW_UP}/return": Recipe(lambda s: _follow_up(
+        s.assessed(), "/return", json={"comment": "Cite the training records."}), fresh=True),
 }  # fmt: skip
+
+
+def _follow_up(recommendation_id: str, suffix: str = "", **kwargs: Any) -> Call:
+    return Call(f"/api/v1/recommendations/{recommendation_id}/follow-ups/{FOLLOWED_UP}{suffix}",
+                **kwargs)  # fmt: skip
+
+
+def _lists_recommendation(recommendation_id: str) -> Callable[[TestResponse], bool]:
+    return lambda answer: answer.status_code == 200 and recommendation_id in {
+        r["recommendation_id"] for r in answer.get_json()}  # fmt: skip
 
 
 def _publishable(s: Scene) -> Call:

@@ -75,6 +75,24 @@ PROFILE_READERS = rule(NATIONAL_READERS, regional=REGIONAL_ROLES)
 PROFILE_EDITORS = rule(("national_admin",), regional=("platform_admin",))
 PROFILE = "/api/v1/profiles/{country}/{catalog_version}"
 ASSESSMENT = "/api/v1/assessments/{country}/{year}/{code}"
+CYCLE = "/api/v1/cycles/{country}/{year}"
+DATA_REQUEST = f"{CYCLE}/requests/{{request_id}}"
+# a cycle is run by the country's monitors and admin, and its state read by those who check the
+# figures; a data_provider reads the country's cycles and the requests sent to its own
+# organisation (a request to another is not found), and refuses those
+CYCLE_READERS = ("auditor", "monitor", "national_admin", "reviewer")
+CYCLE_STATE = rule(CYCLE_READERS, regional=("auditor", "platform_admin"))
+REQUEST_READERS = rule((*CYCLE_READERS, "data_provider"), regional=("auditor", "platform_admin"))
+CYCLE_RUNNERS = rule(("monitor", "national_admin"))
+# the variants of a call about a data request: by someone of the organisation asked, or not
+TO_THE_CALLER, TO_ANOTHER = "to the caller's organisation", "to another organisation"
+
+
+def per_organisation(key: str, asked: Rule, another: Rule) -> dict[str, Rule]:
+    """The rules of a call about a request to the caller's organisation, and to another."""
+    return {f"{key} [{TO_THE_CALLER}]": asked, f"{key} [{TO_ANOTHER}]": another}
+
+
 INDICATORS = {
     **OPERATIONS,
     "GET /api/v1/catalogue": SIGNED_IN,
@@ -90,7 +108,20 @@ INDICATORS = {
     f"POST {ASSESSMENT}/confirm": rule(("reviewer",)),
     f"POST {ASSESSMENT}/return": rule(("reviewer",)),
     "GET /api/v1/assessments": PROFILE_READERS,
-}
+    "GET /api/v1/cycles": REQUEST_READERS,
+    f"GET {CYCLE}": CYCLE_STATE,
+    f"POST {CYCLE}": CYCLE_RUNNERS,
+    f"GET {CYCLE}/reminders": CYCLE_RUNNERS,
+    f"POST {CYCLE}/requests": CYCLE_RUNNERS,
+    **per_organisation(f"GET {CYCLE}/requests", REQUEST_READERS, CYCLE_STATE),
+    **per_organisation(f"GET {DATA_REQUEST}", REQUEST_READERS, CYCLE_STATE),
+    **per_organisation(f"POST {DATA_REQUEST}/refusal", rule(("data_provider", "monitor")),
+                       rule(("monitor",))),
+    **per_organisation(f"GET {DATA_REQUEST}/workbook", REQUEST_READERS, CYCLE_STATE),
+    # reads a filled workbook back as a submission's body: nothing is recorded
+    **per_organisation(f"POST {DATA_REQUEST}/workbook", REQUEST_READERS, CYCLE_STATE),
+    **per_organisation(f"GET {DATA_REQUEST}/letter", REQUEST_READERS, CYCLE_STATE),
+}  # fmt: skip
 
 # a draft is seen by the people writing and reviewing it; a published report by the country's
 # readers and the region's, and by auditors anywhere
@@ -98,6 +129,12 @@ DRAFT_READERS = rule(("monitor", "reviewer"))
 PUBLISHED_READERS = rule(("auditor", "monitor", "national_admin", "reviewer"),
                          other=("auditor",), regional=("auditor", "regional_analyst"))  # fmt: skip
 REPORT = "/api/v1/reports/{report_id}"
+RECOMMENDATION = "/api/v1/recommendations/{recommendation_id}"
+FOLLOW_UP = f"{RECOMMENDATION}/follow-ups/{{year}}"
+# recommendations and their follow-up are read by the country's readers and the region's; a
+# monitor enters and assesses them, a reviewer (not the one who assessed) confirms or returns
+RECOMMENDATION_READERS = rule(("auditor", "monitor", "national_admin", "reviewer"),
+                              regional=REGIONAL_ROLES)  # fmt: skip
 REPORTING = {
     **OPERATIONS,
     "POST /api/v1/reports [national]": rule(("monitor",)),
@@ -119,6 +156,15 @@ REPORTING = {
     f"GET {REPORT}/verification [draft]": rule(
         ("auditor", "monitor", "reviewer"), other=("auditor",), regional=("auditor",)
     ),
+    "GET /api/v1/recommendations": RECOMMENDATION_READERS,
+    "POST /api/v1/recommendations": rule(("monitor",)),
+    f"GET {RECOMMENDATION}": RECOMMENDATION_READERS,
+    "GET /api/v1/recommendations/rates": RECOMMENDATION_READERS,
+    # the hub's implementation rates of every country: counts only, for the region's roles
+    "GET /api/v1/regional/recommendations": rule(regional=REGIONAL_ROLES),
+    f"PUT {FOLLOW_UP}": rule(("monitor",)),
+    f"POST {FOLLOW_UP}/confirmation": rule(("reviewer",)),
+    f"POST {FOLLOW_UP}/return": rule(("reviewer",)),
 }
 
 TABLE = {"intake": INTAKE, "indicators": INDICATORS, "reporting": REPORTING}

@@ -22,7 +22,7 @@ from shared.errors import Unauthenticated
 from tests.integration.access.conftest import SERVICES, Node
 from tests.integration.access.recipes import RECIPES, Call, Recipe, Scene
 from tests.integration.access.table import OWN, REGIONAL, TABLE, Rule, callers, operation
-from tests.integration.conftest import bearer, eventually
+from tests.integration.conftest import People, bearer, eventually
 
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 # every grant the table knows, so that a bad token made from it would be entitled everywhere
@@ -51,6 +51,7 @@ def entries(service: str, slow: bool) -> Iterator[tuple[str, Rule, Recipe]]:
 # the endpoints that render or re-derive a report take seconds a call: they run apart
 PARTS = pytest.mark.parametrize(("service", "slow"), [
     *((service, False) for service in SERVICES),
+    pytest.param("indicators", True, marks=pytest.mark.slow, id="indicators-rendering"),
     pytest.param("reporting", True, marks=pytest.mark.slow, id="reporting-rendering"),
 ])  # fmt: skip
 
@@ -106,7 +107,7 @@ def test_every_role_in_its_own_another_country_and_the_region_gets_exactly_its_e
         # the entitled last: a step that can be taken once is taken after every refusal
         for role, scope in sorted(callers(), key=lambda c: rule.entitles(*c)):
             call = recipe.make(scene) if shared is None else shared
-            token = people.token(f"caller-{role}-{scope}", (role, scope))
+            token = people.token(f"caller-{role}-{scope}", (role, scope), org=call.organisation)
             answer = send(app, call, method, bearer(token))
             count += 1
             where = (key, role, scope, answer.status_code)
@@ -207,17 +208,25 @@ def test_a_state_change_with_the_session_cookie_needs_the_csrf_token(
         method = operation(key).split(" ")[0]
         if method not in STATE_CHANGING:
             continue
-        role, scope = next(c for c in callers() if rule.entitles(*c))
-        session = people.token(f"caller-{role}-{scope}", (role, scope), csrf="the-csrf-token")
+        caller = next(c for c in callers() if rule.entitles(*c))
         for headers in ({}, {CSRF_HEADER: "a-guess"}, bearer("")):
-            answer = send(app, recipe.make(scene), method, headers, cookie=session)
+            call = recipe.make(scene)
+            answer = send(app, call, method, headers, cookie=session(people, caller, call))
             if answer.status_code not in (401, 403) or (not headers and answer.status_code != 403):
                 wrong.append((key, headers, answer.status_code))
         call = recipe.make(scene)  # with the token, the same call goes through
-        answer = send(app, call, method, {CSRF_HEADER: "the-csrf-token"}, cookie=session)
+        answer = send(app, call, method, {CSRF_HEADER: "the-csrf-token"},
+                      cookie=session(people, caller, call))  # fmt: skip
         if not call.succeeded(answer):
             wrong.append((key, "with the CSRF token", answer.status_code))
     assert wrong == [], listing("CSRF", wrong)
+
+
+def session(people: People, caller: tuple[str, str], call: Call) -> str:
+    """The session cookie of the caller, of the organisation the call is made for."""
+    role, scope = caller
+    return people.token(f"caller-{role}-{scope}", caller, csrf="the-csrf-token",
+                        org=call.organisation)  # fmt: skip
 
 
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -245,9 +254,13 @@ def test_every_response_carries_the_security_headers(
     for key, rule, recipe in entries(service, slow):
         method = operation(key).split(" ")[0]
         role, scope = next(c for c in callers() if rule.entitles(*c))
-        token = people.token(f"caller-{role}-{scope}", (role, scope))
-        for headers in ({}, bearer(token), bearer(people.token("nobody", ("case_worker", "AL")))):
-            answer = send(app, recipe.make(scene), method, headers)
+        for who in (None, (role, scope), ("case_worker", "AL")):  # none, entitled, a stranger
+            call = recipe.make(scene)
+            headers: dict[str, str] = {}
+            if who is not None:
+                token = people.token(f"caller-{'-'.join(who)}", who, org=call.organisation)
+                headers = bearer(token)
+            answer = send(app, call, method, headers)
             lacking += [(key, answer.status_code, m)
                         for m in missing_security_headers(answer, bool(headers))]  # fmt: skip
     assert lacking == [], listing("security headers missing", lacking)
