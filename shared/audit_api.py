@@ -71,6 +71,8 @@ def _signed_in() -> None:
 
 @blp.route("/checkpoint")
 @blp.response(200, CheckpointOut)
+@blp.alt_response(404, description="No checkpoint has been signed yet")
+@blp.alt_response(409, description="The latest checkpoint cannot be trusted")
 def checkpoint() -> dict[str, Any]:
     """The latest signed checkpoint of this service's log and the keys that sign them."""
     _signed_in()

@@ -3,6 +3,7 @@ schemas), problem+json errors, /healthz, /readyz, /metrics and /openapi.json."""
 
 from __future__ import annotations
 
+import http
 import logging
 import socket
 import time
@@ -11,8 +12,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api, Blueprint
+from marshmallow import Schema
+from marshmallow import fields as ma_fields
 from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -38,8 +42,57 @@ log = logging.getLogger(__name__)
 ReadinessCheck = Callable[[], None]  # raises (any exception) when not ready
 
 
+class ProblemSchema(Schema):
+    """The one error body (RFC 9457), as the OpenAPI document states it."""
+
+    type = ma_fields.String(required=True)
+    title = ma_fields.String(required=True)
+    status = ma_fields.Integer(required=True)
+    detail = ma_fields.String(required=True)
+    instance = ma_fields.String()
+    errors = ma_fields.Dict()
+
+
+class Readiness(Schema):
+    status = ma_fields.String(required=True)
+    checks = ma_fields.Dict(keys=ma_fields.String(), values=ma_fields.String(), required=True)
+
+
+class CommonProblems(BasePlugin):
+    """Documents on each operation the problems any such operation answers before its own code
+    runs: 404 where the path names a resource (it may not exist), 400 where a JSON body is read
+    (it may not parse)."""
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None,
+                         **kwargs: Any) -> None:  # fmt: skip
+        for method, operation in (operations or {}).items():
+            if not isinstance(operation, dict) or method == "parameters":
+                continue
+            responses = operation.setdefault("responses", {})
+            if path and "{" in path:
+                responses.setdefault("404", "NOT_FOUND")
+            if "requestBody" in operation:
+                responses.setdefault("400", "BAD_REQUEST")
+
+
 class ProblemApi(Api):
-    """flask-smorest's Api with every HTTP error answered as RFC 9457 problem details."""
+    """flask-smorest's Api with every HTTP error answered as RFC 9457 problem details, and
+    documented so: application/problem+json with the problem's shape (not flask-smorest's)."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app, spec_kwargs={"extra_plugins": [CommonProblems()]})
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM_JSON: {"schema": self.ERROR_SCHEMA}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", {
+            "description": "Default error response",
+            "content": {PROBLEM_JSON: {"schema": self.ERROR_SCHEMA}}}, lazy=True)  # fmt: skip
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         data = getattr(error, "data", None) or {}
@@ -160,11 +213,14 @@ def _operations_blueprint(settings: Settings, checks: dict[str, ReadinessCheck])
 
     @ops.route("/healthz")
     @ops.doc(summary="The process is alive")
+    @ops.response(200, description="Alive")
     def healthz() -> Response:
         return jsonify(status="ok", service=settings.service, origin=settings.origin)
 
     @ops.route("/readyz")
     @ops.doc(summary="Database and Kafka reachable; relay and projections reporting")
+    @ops.response(200, Readiness, description="Ready")
+    @ops.alt_response(503, schema=Readiness, description="Not ready: the failing checks named")
     def readyz() -> Response:
         results: dict[str, str] = {}
         for name, check in checks.items():
@@ -180,6 +236,7 @@ def _operations_blueprint(settings: Settings, checks: dict[str, ReadinessCheck])
 
     @ops.route("/metrics")
     @ops.doc(summary="Prometheus metrics of every worker process")
+    @ops.response(200, description="The metrics in Prometheus' text format")
     def prometheus_metrics() -> Response:
         body, content_type = metrics.render_metrics()
         return Response(body, content_type=content_type)

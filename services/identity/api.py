@@ -82,6 +82,7 @@ def jwks_blueprint(key_ring: KeyRing) -> Blueprint:
 
     @blp.route("/.well-known/jwks.json")
     @blp.doc(summary="The public keys that verify this service's tokens (RFC 7517)")
+    @blp.response(200, description="The JSON Web Key Set")
     def jwks() -> Response:
         response = jsonify(key_ring.jwks())
         # verifiers cache it; a rotated key is published a while before it signs
@@ -184,6 +185,7 @@ def me() -> dict[str, Any]:
 @auth.route("/password", methods=["POST"])
 @auth.arguments(PasswordChangeIn)
 @auth.response(204)
+@auth.alt_response(404, description="The token's user is not in the directory")
 def change_own_password(body: dict[str, Any]) -> Response:
     """Changes the caller's password; every earlier token and session of theirs ends."""
     principal = authenticated()
@@ -293,6 +295,8 @@ def get_organisation(organisation_id: uuid.UUID) -> Response:
 @people.route("/users", methods=["POST"])
 @people.arguments(UserIn)
 @people.response(201, UserOut)
+@people.alt_response(404, description="No such organisation")
+@people.alt_response(409, description="The username is taken")
 def register_user(body: dict[str, Any]) -> Response:
     """Registers a user of an organisation, with a first password and roles."""
     principal = authenticated()

@@ -188,6 +188,7 @@ def values(query: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/regional/comparison")
 @blp.arguments(ComparisonQuery, location="query")
 @blp.response(200, ComparisonOut)
+@blp.alt_response(404, description="No such indicator")
 def comparison(query: dict[str, Any]) -> dict[str, Any]:
     """One indicator for one period across the countries that published it to the hub, after
     their disclosure control; `comparable` is false where a country's catalogue version

@@ -151,3 +151,43 @@ def test_a_service_with_a_jwks_url_verifies_tokens_and_one_without_refuses_them(
     finally:
         with_keys.extensions["actnow.db"].close()
         without.extensions["actnow.db"].close()
+
+
+def _documented(spec: dict, path: str, method: str, status: str) -> dict:
+    """The response an operation documents for a status, with a component reference followed."""
+    response = spec["paths"][path][method]["responses"][status]
+    if "$ref" in response:
+        response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+    return response
+
+
+def test_error_responses_are_documented_as_problem_json_not_as_flask_smorests_error(
+    client: FlaskClient,
+) -> None:
+    spec = client.get("/openapi.json").get_json()
+    answer = client.post("/api/v1/example/greetings", json={"age": "old"})
+    for status in ("422", "default"):
+        content = _documented(spec, "/api/v1/example/greetings", "post", status)["content"]
+        assert list(content) == [answer.mimetype] == ["application/problem+json"]
+        name = content[answer.mimetype]["schema"]["$ref"].rsplit("/", 1)[1]
+        documented = spec["components"]["schemas"][name]
+        assert set(answer.get_json()) <= set(documented["properties"])
+        assert documented["properties"]["status"]["type"] == "integer"
+
+
+def test_a_path_naming_a_resource_documents_404_and_a_json_body_400(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json").get_json()
+    assert "404" in spec["paths"]["/api/v1/example/cases/{case_id}"]["put"]["responses"]
+    greetings = spec["paths"]["/api/v1/example/greetings"]["post"]["responses"]
+    assert "400" in greetings and "404" not in greetings
+    assert client.post("/api/v1/example/greetings", data="{", content_type="application/json"
+                       ).status_code == 400  # fmt: skip
+
+
+def test_liveness_readiness_and_metrics_document_what_they_answer(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json").get_json()
+    assert {"200", "503"} <= set(spec["paths"]["/readyz"]["get"]["responses"])
+    ready = _documented(spec, "/readyz", "get", "503")["content"]
+    assert list(ready) == ["application/json"]  # a readiness report, not a problem
+    for path in ("/healthz", "/metrics"):
+        assert "200" in spec["paths"][path]["get"]["responses"]
