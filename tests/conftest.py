@@ -4,6 +4,9 @@ A running local stack is reused when the environment (DATABASE_URL, KAFKA_BOOTST
 `.local/stack.env` points at one that answers; otherwise throwaway PostgreSQL and Kafka servers
 are started in a temporary folder and stopped at the end. Either way each test session gets its
 own database and tests isolate themselves on Kafka with unique topic and group names.
+
+Tests of the whole product (tests/browser) take `product` instead: a stack of its own with the
+demo data, started once per session on free ports (tests/product.py).
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from shared.stack.kafka import LocalKafka
 from shared.stack.postgres import LocalPostgres
 from shared.stack.processes import port_open
 from shared.stack.stack import ROOT, with_stack_defaults
+from tests.product import DEMO_TIMEOUT, UP_TIMEOUT, Product, running_product
+
+# starting the product (stack and demo data) happens inside the first test that needs it
+PRODUCT_TEST_TIMEOUT = UP_TIMEOUT + 2 * DEMO_TIMEOUT + 300
 
 
 def _running_stack() -> dict[str, str]:
@@ -102,3 +109,26 @@ def topic(kafka_bootstrap: str, request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def project_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def product(pytestconfig: pytest.Config) -> Iterator[Product]:
+    """The whole product with the demo data, on free ports of its own (tests/product.py)."""
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+
+    def echo(line: str) -> None:
+        if reporter is not None and capture is not None:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(line)
+
+    with running_product(echo) as running:
+        yield running
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "product" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+            "timeout"
+        ):
+            item.add_marker(pytest.mark.timeout(PRODUCT_TEST_TIMEOUT))
