@@ -1,5 +1,5 @@
 """The indicators service's HTTP contract: the catalogue, a country's values (now or as of a
-past date), and the hub's regional comparison."""
+past date), and the hub's regional comparison of values and confirmed assessment scores."""
 
 from __future__ import annotations
 
@@ -19,7 +19,12 @@ from services.indicators.catalogue import Catalogue
 from services.indicators.computing import cell_key, compute_country
 from services.indicators.evaluator import Value
 from services.indicators.persons import person_from_case
-from services.indicators.projections import IntakeHistory, RegionalValues, StoredEvent
+from services.indicators.projections import (
+    IntakeHistory,
+    RegionalAssessments,
+    RegionalValues,
+    StoredEvent,
+)
 from services.indicators.translations import CatalogueTranslations
 from shared.auth import REGIONAL, Principal, authenticated
 from shared.backbone.projections import query_read_model
@@ -42,6 +47,7 @@ class Indicators:
     history: IntakeHistory
     regional: RegionalValues
     translations: CatalogueTranslations
+    regional_assessments: RegionalAssessments
 
 
 def indicators() -> Indicators:
@@ -120,16 +126,33 @@ class ComparisonQuery(Schema):
     by = fields.String(load_default="")
 
 
+class CountryAssessment(Schema):
+    score = fields.Integer(allow_none=True, metadata={
+        "description": "The confirmed score on the indicator's 0-2 scale; null when the"
+                       " country did not assess the indicator"})  # fmt: skip
+    not_assessed = fields.Boolean()
+    evidence_items = fields.Integer(metadata={
+        "description": "How many evidence items the score rests on"})  # fmt: skip
+    confirmed_on = fields.Date(metadata={"description": "The day a reviewer confirmed it"})
+
+
 class CountryValue(Schema):
     country = fields.String()
     profile_status = fields.String(allow_none=True)
     cell = fields.Dict(keys=fields.String(), values=fields.String())
     numerator = fields.Float(allow_none=True)
     denominator = fields.Float(allow_none=True)
-    value = fields.Float(allow_none=True)
+    value = fields.Float(allow_none=True, metadata={
+        "description": "The indicator's value; for a qualitative indicator, the confirmed"
+                       " score (as in `assessment`)"})  # fmt: skip
     suppressed = fields.Boolean()
     comparable = fields.Boolean()
     catalog_version = fields.String()
+    assessment = fields.Nested(CountryAssessment, allow_none=True, metadata={
+        "description": "Qualitative indicators only (else null): the country's confirmed"
+                       " assessment for the year, with neither the people who scored and"
+                       " reviewed it nor its rationale and evidence, which stay in the"
+                       " country"})  # fmt: skip
 
 
 class ComparisonOut(Schema):
@@ -191,9 +214,10 @@ def values(query: dict[str, Any]) -> dict[str, Any]:
 @blp.alt_response(404, description="No such indicator")
 def comparison(query: dict[str, Any]) -> dict[str, Any]:
     """One indicator for one period across the countries that published it to the hub, after
-    their disclosure control; `comparable` is false where a country's catalogue version
-    differs from the one most countries use, or its national profile has the indicator
-    adapted non-comparably or dropped."""
+    their disclosure control — for a qualitative indicator, each country's confirmed score
+    (`assessment`, and `value`) for that year; `comparable` is false where a country's
+    catalogue version differs from the one most countries use, or its national profile has
+    the indicator adapted non-comparably or dropped."""
     principal = authenticated()
     if not any(g.role in REGIONAL_READERS and g.scope == REGIONAL for g in principal.grants):
         raise Forbidden("this needs a regional role: regional_analyst, auditor or platform_admin")
@@ -203,13 +227,16 @@ def comparison(query: dict[str, Any]) -> dict[str, Any]:
     except KeyError:
         raise NotFound(f"no indicator {query['indicator']}",
                        {"indicator": ["Not in the catalogue."]}) from None  # fmt: skip
-    rows = query_read_model(
-        service.pool, service.settings.schema, service.regional,
-        "SELECT country, cell, numerator, denominator, value, suppressed, catalog_version,"
-        " profile_status FROM {schema}.regional_values WHERE indicator = %s AND period = %s"
-        " ORDER BY country, cell",
-        (query["indicator"], query["period"]),
-    )  # fmt: skip
+    if indicator.quantitative:
+        rows = query_read_model(
+            service.pool, service.settings.schema, service.regional,
+            "SELECT country, cell, numerator, denominator, value, suppressed, catalog_version,"
+            " profile_status, NULL AS assessment FROM {schema}.regional_values"
+            " WHERE indicator = %s AND period = %s ORDER BY country, cell",
+            (query["indicator"], query["period"]),
+        )  # fmt: skip
+    else:
+        rows = _scores(service, query["indicator"], int(query["period"]))
     rows = [r for r in rows if _by_matches(r["cell"], query["by"])]
     versions: dict[str, int] = defaultdict(int)
     for row in rows:
@@ -220,6 +247,24 @@ def comparison(query: dict[str, Any]) -> dict[str, Any]:
                   and row["profile_status"] in COMPARABLE_STATUSES} for row in rows]  # fmt: skip
     return {"indicator": indicator.code, "title": indicator.title, "unit": indicator.unit,
             "period": query["period"], "countries": countries}  # fmt: skip
+
+
+def _scores(service: Indicators, code: str, year: int) -> list[dict[str, Any]]:
+    """The confirmed scores of a qualitative indicator, in the rows of the comparison (one
+    total cell per country: an assessment has no breakdown)."""
+    rows = query_read_model(
+        service.pool, service.settings.schema, service.regional_assessments,
+        "SELECT country, score, not_assessed, evidence_items, confirmed_on, catalog_version,"
+        " profile_status FROM {schema}.regional_assessments WHERE code = %s AND year = %s"
+        " ORDER BY country",
+        (code, year),
+    )  # fmt: skip
+    return [{"country": r["country"], "cell": "", "numerator": None, "denominator": None,
+             "value": r["score"], "suppressed": False, "catalog_version": r["catalog_version"],
+             "profile_status": r["profile_status"],
+             "assessment": {name: r[name] for name in
+                            ("score", "not_assessed", "evidence_items", "confirmed_on")}}
+            for r in rows]  # fmt: skip
 
 
 def _require(principal: Principal, roles: tuple[str, ...], country: str) -> None:

@@ -8,7 +8,7 @@ from services.indicators.api import Indicators, blp
 from services.indicators.assessment_api import assessments_blp
 from services.indicators.catalogue import SEED_PATH, load_catalogue
 from services.indicators.cycle_api import cycles_blp
-from services.indicators.projections import IntakeHistory, RegionalValues
+from services.indicators.projections import IntakeHistory, RegionalAssessments, RegionalValues
 from services.indicators.translations import load_translations
 from shared.settings import Settings
 from shared.web import create_service_app
@@ -27,7 +27,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     regional = RegionalValues(regional_topics(settings), catalogue.disclosure.min_cell,
                               catalogue.disclosure.k_cross)  # fmt: skip
     translations = load_translations(catalogue)
+    scores = RegionalAssessments(regional_topics(settings))
     app.extensions["actnow.indicators"] = Indicators(
-        settings, app.extensions["actnow.db"], catalogue, history, regional, translations
+        settings, app.extensions["actnow.db"], catalogue, history, regional, translations, scores
     )
     return app

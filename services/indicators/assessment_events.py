@@ -1,6 +1,7 @@
-"""The events of national profiles and qualitative assessments. None of them leaves the country
-(only `indicators.RegionalValuesPublished` is relayed to the regional topic): a profile's
-national additions and an assessment's reviewers are the country's own business."""
+"""The events of national profiles and qualitative assessments. None of them leaves the country:
+a profile's national additions and an assessment's scorers, reviewers, rationale and evidence
+are the country's own business. What the region sees of them — each core indicator's profile
+status and each confirmed score — goes out in the regional events of `events.py`."""
 
 from __future__ import annotations
 

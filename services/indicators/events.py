@@ -1,7 +1,8 @@
-"""The indicators service's events. Only `indicators.RegionalValuesPublished` and
-`indicators.ImplementationRatesPublished` leave the country (relayed to `<node>.regional`):
-disclosure-controlled indicator values and counts of recommendations per follow-up status,
-nothing about a case or a person."""
+"""The indicators service's events. Only `indicators.RegionalValuesPublished`,
+`indicators.ImplementationRatesPublished` and `indicators.RegionalAssessmentsPublished` leave
+the country (relayed to `<node>.regional`): disclosure-controlled indicator values, counts of
+recommendations per follow-up status and confirmed scores of qualitative indicators, nothing
+about a case or a person."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from shared.backbone.registry import REGISTRY
 
 REGIONAL_VALUES = "indicators.RegionalValuesPublished"
 RATES_RELAYED = "indicators.ImplementationRatesPublished"
-REGIONAL_EVENTS = (REGIONAL_VALUES, RATES_RELAYED)
+REGIONAL_ASSESSMENTS = "indicators.RegionalAssessmentsPublished"
+REGIONAL_EVENTS = (REGIONAL_VALUES, RATES_RELAYED, REGIONAL_ASSESSMENTS)
 
 
 class RegionalValue(Schema):
@@ -65,3 +67,32 @@ class ImplementationRatesPublished(Schema):
     counts = fields.Nested(FollowUpCounts, required=True)
     implementation_rate = fields.Float(allow_none=True, required=True)
     source_log_index = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class RegionalScore(Schema):
+    """One confirmed assessment as the region sees it: the score and how much evidence it
+    rests on, never who scored or reviewed it, why, or what the evidence says (those can name
+    people)."""
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}-\d{2}$"))
+    score = fields.Integer(required=True, allow_none=True, validate=validate.Range(min=0, max=2))
+    not_assessed = fields.Boolean(required=True)
+    evidence_items = fields.Integer(required=True, validate=validate.Range(min=0))
+    confirmed_on = fields.Date(required=True)
+
+
+@REGISTRY.event(REGIONAL_ASSESSMENTS)
+class RegionalAssessmentsPublished(Schema):
+    """Every confirmed qualitative assessment of a country and reference year, scored against
+    `catalog_version`; a new one replaces the one before it (its stream is
+    `regional-assessments-<CC>-<year>`), published only when the content hash changes."""
+
+    country = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
+    year = fields.Integer(required=True, validate=validate.Range(min=1900, max=2999))
+    catalog_version = fields.String(required=True, validate=validate.Length(min=1))
+    content_hash = fields.String(required=True, validate=validate.Length(equal=64))
+    scores = fields.List(fields.Nested(RegionalScore), required=True)
+    # the status of each scored indicator in the country's confirmed national profile, as in
+    # RegionalValuesPublished, so the hub knows what compares
+    profile_version = fields.Integer(allow_none=True, load_default=None)
+    profile = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)

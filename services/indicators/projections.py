@@ -10,7 +10,7 @@ import orjson
 import psycopg
 from psycopg import sql
 
-from services.indicators.events import REGIONAL_VALUES
+from services.indicators.events import REGIONAL_ASSESSMENTS, REGIONAL_VALUES
 from services.indicators.persons import person_from_case, record_to_json
 from services.intake.projections import CASE_STREAM_PREFIX, case_id_of, country_of
 from services.intake.submissions import SUBMITTED
@@ -183,6 +183,65 @@ class RegionalValues:
                       v["contributors"], p["catalog_version"], p["intake_log_size"],
                       p["content_hash"], (p.get("profile") or {}).get(v["indicator"]))
                      for v in p["values"]],
+                )  # fmt: skip
+
+
+class RegionalAssessments:
+    """The hub's read model of confirmed qualitative assessments: the latest publication of
+    each country and reference year, as replicated by MirrorMaker 2. Delivery is at least
+    once and a copy may arrive after a newer one, so a publication replaces what is kept only
+    when its stream version is higher than the one kept (the country-year's stream is written
+    under an expected version, so a higher version is a newer publication)."""
+
+    name = "regional_assessments"
+    code_version = 1
+    tables = {
+        "regional_assessment_publications": "(country text NOT NULL, year integer NOT NULL,"
+        " stream_version integer NOT NULL, catalog_version text NOT NULL,"
+        " content_hash text NOT NULL, received_at timestamptz NOT NULL DEFAULT now(),"
+        " PRIMARY KEY (country, year))",
+        "regional_assessments": "(country text NOT NULL, year integer NOT NULL,"
+        " code text NOT NULL, score integer, not_assessed boolean NOT NULL,"
+        " evidence_items integer NOT NULL, confirmed_on date NOT NULL,"
+        " catalog_version text NOT NULL, profile_status text, stream_version integer NOT NULL,"
+        " PRIMARY KEY (country, year, code))",
+    }
+
+    def __init__(self, topics: Sequence[str]) -> None:
+        self.topics = list(topics)
+
+    def apply(
+        self, conn: psycopg.Connection, events: Sequence[RecordedEvent], tables: Tables
+    ) -> None:
+        for event in events:
+            if event.event_type != REGIONAL_ASSESSMENTS:
+                continue
+            p = event.payload
+            newer = conn.execute(
+                sql.SQL("INSERT INTO {} AS kept (country, year, stream_version, catalog_version,"
+                        " content_hash) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (country, year)"
+                        " DO UPDATE SET stream_version = excluded.stream_version,"
+                        " catalog_version = excluded.catalog_version,"
+                        " content_hash = excluded.content_hash, received_at = now()"
+                        " WHERE kept.stream_version < excluded.stream_version RETURNING 1")
+                .format(tables["regional_assessment_publications"]),
+                (p["country"], p["year"], event.stream_version, p["catalog_version"],
+                 p["content_hash"]),
+            ).fetchone()  # fmt: skip
+            if newer is None:
+                continue  # a copy seen before, or an older publication arriving late
+            conn.execute(
+                sql.SQL("DELETE FROM {} WHERE country = %s AND year = %s")
+                .format(tables["regional_assessments"]), (p["country"], p["year"]),
+            )  # fmt: skip
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    sql.SQL("INSERT INTO {} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
+                    .format(tables["regional_assessments"]),
+                    [(p["country"], p["year"], s["code"], s["score"], s["not_assessed"],
+                      s["evidence_items"], s["confirmed_on"], p["catalog_version"],
+                      (p.get("profile") or {}).get(s["code"]), event.stream_version)
+                     for s in p["scores"]],
                 )  # fmt: skip
 
 

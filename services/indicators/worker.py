@@ -1,6 +1,7 @@
-"""The indicators service's background worker: relay to Kafka (and of the regional values to
-`<node>.regional`, the only topic that leaves the country), checkpoint signer, the intake
-history read model, the values computer, and at the hub the regional read model.
+"""The indicators service's background worker: relay to Kafka (and of the regional events —
+values, implementation rates, confirmed assessment scores — to `<node>.regional`, the only
+topic that leaves the country), checkpoint signer, the intake history read model, the values
+computer, the publisher of confirmed assessments, and at the hub the regional read models.
 
 Run: `python -m services.indicators.worker`.
 """
@@ -8,13 +9,14 @@ Run: `python -m services.indicators.worker`.
 from __future__ import annotations
 
 from services.indicators.app import regional_topics
+from services.indicators.assessment_publication import AssessmentsPublisher
 from services.indicators.assessment_views import Assessments, NationalProfiles
 from services.indicators.catalogue import SEED_PATH, load_catalogue
 from services.indicators.computing import ValuesComputer
 from services.indicators.cycle_views import Institutions, MonitoringCycles, RequestFollowUp
 from services.indicators.events import REGIONAL_EVENTS
 from services.indicators.followup import ImplementationRatesInbox, RatesForwarder
-from services.indicators.projections import IntakeHistory, RegionalValues
+from services.indicators.projections import IntakeHistory, RegionalAssessments, RegionalValues
 from services.registry import REGISTRY
 from shared.backbone.projections import Projection
 from shared.backbone.relay import Relay
@@ -42,6 +44,7 @@ def projections(settings: Settings) -> list[Projection]:
     if settings.regional_sources:
         found.append(RegionalValues(regional_topics(settings), catalogue.disclosure.min_cell,
                                     catalogue.disclosure.k_cross))  # fmt: skip
+        found.append(RegionalAssessments(regional_topics(settings)))
     return found
 
 
@@ -56,10 +59,13 @@ def main() -> None:
     follow_up = RequestFollowUp(pool, settings.schema, store,
                                 IntakeHistory(settings.events_topic("intake"), settings.schema),
                                 MonitoringCycles(settings.events_topic("indicators")))  # fmt: skip
+    publisher = AssessmentsPublisher(pool, settings.schema, store, catalogue,
+                                     Assessments(settings.events_topic("indicators")))  # fmt: skip
     tasks = {
         "values": ValuesComputer(pool, settings.schema, store, catalogue).run,
         "request follow-up": follow_up.run,
         "implementation rates": RatesForwarder(pool, settings.schema, store, inbox).run,
+        "confirmed assessments": publisher.run,
         "regional relay": regional_relay.run,
     }
     run_worker(settings, REGISTRY, projections(settings), tasks=tasks)

@@ -11,10 +11,11 @@ import pytest
 from flask import Flask
 
 from services.indicators.app import create_app, regional_topics
+from services.indicators.assessment_views import Assessments
 from services.indicators.catalogue import SEED_PATH, load_catalogue
 from services.indicators.computing import ValuesComputer
 from services.indicators.events import REGIONAL_EVENTS
-from services.indicators.projections import IntakeHistory, RegionalValues
+from services.indicators.projections import IntakeHistory, RegionalAssessments, RegionalValues
 from services.indicators.worker import regional_topic
 from services.registry import REGISTRY
 from shared.backbone.relay import Relay
@@ -44,7 +45,9 @@ def node(
     with create_pool(settings.database_url, 6, name="indicators-worker-tests") as pool:
         store = EventStore(pool, settings.schema, settings.origin, REGISTRY)
         projections = [IntakeHistory(settings.events_topic("intake"), settings.schema),
-                       RegionalValues(regional_topics(settings), 5, 11)]  # fmt: skip
+                       Assessments(settings.events_topic("indicators")),
+                       RegionalValues(regional_topics(settings), 5, 11),
+                       RegionalAssessments(regional_topics(settings))]  # fmt: skip
         relay = Relay(store, settings.kafka_bootstrap, partitions=1,
                       topic=regional_topic(settings), event_types=REGIONAL_EVENTS)  # fmt: skip
         threads = start_worker(settings, REGISTRY, pool, stop, projections,

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 import services.registry  # noqa: F401 - registers every event type
-from services.indicators.events import REGIONAL_VALUES
+from services.indicators.events import REGIONAL_ASSESSMENTS, REGIONAL_VALUES
 from services.indicators.privacy import case_level_keys, scan
 from shared.backbone.registry import REGISTRY
 
@@ -36,6 +36,14 @@ def published(values: list[dict], **extra: Any) -> dict[str, Any]:
     return {"country": "MK", "period": "2025", "catalog_version": "2025.1-seed",
             "intake_log_size": 10, "content_hash": "a" * 64, "values": values,
             "profile_version": None, "profile": {}, **extra}  # fmt: skip
+
+
+def scores(**extra: Any) -> dict[str, Any]:
+    score = {"code": "ID-06", "score": 1, "not_assessed": False, "evidence_items": 2,
+             "confirmed_on": "2025-03-14", **extra}  # fmt: skip
+    return {"country": "MK", "year": 2025, "catalog_version": "2025.1-seed",
+            "content_hash": "b" * 64, "scores": [score], "profile_version": 1,
+            "profile": {"ID-06": "adopted"}}  # fmt: skip
 
 
 def findings(*records: bytes, topic: str = "mk.regional") -> list[str]:
@@ -87,3 +95,16 @@ def test_a_record_that_is_not_an_envelope_is_found() -> None:
 def test_mirrormakers_own_topics_are_not_records_about_anyone() -> None:
     result = scan([("mm2-offsets.mk.internal", 0, b"x"), ("heartbeats", 0, b"y")], REGISTRY, 5, 11)
     assert result.records == 0 and result.clean
+
+
+def test_confirmed_assessment_scores_pass() -> None:
+    assert findings(envelope(scores(), REGIONAL_ASSESSMENTS)) == []
+
+
+def test_a_reviewer_or_a_rationale_in_the_scores_is_outside_their_schema() -> None:
+    assert findings(envelope(scores(reviewed_by="mk.reviewer"), REGIONAL_ASSESSMENTS)) == [
+        "outside its schema"
+    ]
+    assert findings(envelope(scores(rationale="As Ana told us"), REGIONAL_ASSESSMENTS)) == [
+        "outside its schema"
+    ]
