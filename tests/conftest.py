@@ -128,7 +128,7 @@ def product(pytestconfig: pytest.Config) -> Iterator[Product]:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "product" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
-            "timeout"
-        ):
+        needs = set(getattr(item, "fixturenames", ()))
+        # web_stack may start the product too (tests/integration/web/conftest.py)
+        if needs & {"product", "web_stack"} and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(PRODUCT_TEST_TIMEOUT))

@@ -1,6 +1,6 @@
-"""The web pages on the developer's running local stack, through a Flask test client of the
-front service signed in as one of the demo people. Page tests skip, saying why, when no stack
-answers (start one with `actnow stack up` and `actnow demo load`)."""
+"""The web pages on a running product with the demo data, through a Flask test client of the
+front service signed in as one of the demo people: the developer's local stack when one
+answers (`make demo`), else the session's `product` stack of its own (tests/product.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,17 @@ from shared.stack.stack import with_stack_defaults
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+_PRODUCT_ENV: dict[str, str] = {}
+
+
+def use_product(env: dict[str, str]) -> None:
+    """Points the page tests at the session's own product stack."""
+    _PRODUCT_ENV.clear()
+    _PRODUCT_ENV.update(env)
+
+
 def _stack_env() -> dict[str, str]:
-    return {**with_stack_defaults(), "COOKIE_SECURE": "false"}
+    return {**(_PRODUCT_ENV or with_stack_defaults()), "COOKIE_SECURE": "false"}
 
 
 def _answers(url: str | None) -> bool:
@@ -31,16 +40,14 @@ def _answers(url: str | None) -> bool:
         return False
 
 
-def _stack_answers() -> bool:
-    env = _stack_env()
+def developer_stack_answers() -> bool:
+    env = with_stack_defaults()
     return all(_answers(env.get(f"{name}_URL")) for name in
-               ("IDENTITY", "INTAKE", "INDICATORS", "REPORTING"))  # fmt: skip
+               ("IDENTITY", "INTAKE", "INDICATORS", "REPORTING", "WEB"))  # fmt: skip
 
 
-needs_stack = pytest.mark.skipif(
-    not _stack_answers(),
-    reason="no local stack with demo data answers (actnow stack up; actnow demo load)",
-)
+# the page tests need a running product: tests/integration/web/conftest.py provides one
+needs_stack = pytest.mark.usefixtures("web_stack")
 
 
 def csrf_of(html: str) -> str:
