@@ -23,7 +23,8 @@ def _call(method: str, url: str, token: str | None = None, body: Any = None) -> 
     if token:
         headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(url, data=data, headers=headers, method=method)
-    with urllib.request.urlopen(request, timeout=120) as answer:
+    # publishing replays the whole intake log: minutes on a busy machine
+    with urllib.request.urlopen(request, timeout=600) as answer:
         return json.load(answer)
 
 

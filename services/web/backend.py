@@ -71,6 +71,7 @@ class Backend:
         correlation_id: str | None = None,
         language: str | None = None,
         headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
         **kwargs: Any,
     ) -> Answer:
         sent = dict(headers or {})
@@ -82,7 +83,7 @@ class Backend:
             sent["Accept-Language"] = language
         try:
             response = self.http.request(method, self.urls[service] + path, headers=sent,
-                                         timeout=self.timeout, **kwargs)  # fmt: skip
+                                         timeout=timeout or self.timeout, **kwargs)  # fmt: skip
         except requests.RequestException as exc:
             unreachable = f"the {service} service cannot be reached"
             raise ServiceError(503, unreachable, {}, service) from exc

@@ -218,6 +218,9 @@ def output(report_id: str, version: int, fmt: str) -> Response:
     return response
 
 
+VERIFICATION_TIMEOUT = 600.0
+
+
 @blp.route("/<report_id>/verification", methods=["GET", "POST"])
 @signed_in()
 def verify(report_id: str) -> str:
@@ -227,7 +230,13 @@ def verify(report_id: str) -> str:
     result, failure = None, ""
     if request.method == "POST":
         try:
-            result = call("reporting", "GET", f"/api/v1/reports/{report_id}/verification").body
+            # replaying a country's whole history from Kafka can take minutes on a busy node
+            result = call(
+                "reporting",
+                "GET",
+                f"/api/v1/reports/{report_id}/verification",
+                timeout=VERIFICATION_TIMEOUT,
+            ).body
         except ServiceError as error:
             if error.status < 500:
                 raise
