@@ -72,3 +72,11 @@ translations: setup
 audit: setup
 	$(BIN)/pip-audit --skip-editable --strict
 	$(BIN)/bandit -q -r services shared --severity-level medium
+
+# issue 10: faults under a mixed load, and sustained intake (each on a stack of its own)
+.PHONY: bench-faults bench-load
+bench-faults: setup jars
+	$(BIN)/python bench/faults.py $(ARGS)
+
+bench-load: setup jars
+	$(BIN)/python bench/load.py $(ARGS)

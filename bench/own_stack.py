@@ -1,0 +1,158 @@
+"""A stack of the benchmark's own for bench/faults.py and bench/load.py: PostgreSQL, Kafka and
+the four services with their workers (no web front) on free ports, state in a temporary folder,
+so a developer's stack on the default ports (`.local`) is never touched. Also what both
+benchmarks read from it: tokens, process memory, projection lag.
+
+This process's environment becomes the stack's (as `tests/product.py` builds it), because
+`Stack.start_service` passes `os.environ` on to what it starts; a benchmark is a process of its
+own, so nothing else sees the change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
+
+from services.identity.signing_keys import KeyRing  # noqa: E402
+from shared.db import migrate, service_migrations  # noqa: E402
+from shared.settings import SERVICE_NAMES  # noqa: E402
+from shared.stack.postgres import LocalPostgres  # noqa: E402
+from shared.stack.processes import pid_alive, read_pid  # noqa: E402
+from shared.stack.stack import Stack, StackConfig  # noqa: E402
+from tests.product import product_environment  # noqa: E402
+
+COUNTRY = "MK"
+sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress in a log
+
+
+def start_own_stack(prefix: str, echo=print) -> Stack:  # type: ignore[no-untyped-def]
+    """Starts PostgreSQL, Kafka and every service with its worker in a new temporary folder."""
+    state_dir = Path(tempfile.mkdtemp(prefix=f"actnow-{prefix}-"))
+    state_dir.chmod(0o755)  # the cluster in state_dir/pg runs as `postgres` when we are root
+    env = product_environment(state_dir)
+    env.update({"ACTNOW_COUNTRIES": COUNTRY, "GUNICORN_ACCESSLOG": "", "LOG_LEVEL": "warning"})
+    os.environ.clear()
+    os.environ.update(env)
+    stack = Stack(StackConfig.from_env(env))
+    stack.config.logs.mkdir(parents=True, exist_ok=True)
+    stack.config.run.mkdir(parents=True, exist_ok=True)
+    try:
+        stack.postgres.start()
+        stack.kafka.start()
+        for service in SERVICE_NAMES:
+            migrate(stack.postgres.url(), service, service_migrations(service))
+        stack.write_env()
+        for service in SERVICE_NAMES:
+            echo(f"starting {service} on {stack.config.service_url(service)}")
+            # generous: on a busy two-core machine a service took over 4 minutes to be ready
+            stack.start_service(service, timeout=600)
+    except BaseException:
+        stop_own_stack(stack)
+        raise
+    echo(f"stack of its own up: state in {state_dir}")
+    return stack
+
+
+def stop_own_stack(stack: Stack, keep: bool = False) -> None:
+    """Stops everything the stack started and (unless kept) deletes its data. A throwaway
+    stack needs no clean shutdown: its processes are killed at once."""
+    if keep:
+        stack.down(echo=lambda _: None)
+        return
+    for name in (*SERVICE_NAMES, *(f"{s}-worker" for s in SERVICE_NAMES)):
+        pid = leader_pid(stack, name)
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+    kafka = stack.kafka.pid
+    if kafka:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(kafka, signal.SIGKILL)
+    LocalPostgres(stack.config.state_dir / "pg", stack.config.ports["postgres"]).destroy()
+    shutil.rmtree(stack.config.state_dir, ignore_errors=True)
+
+
+def token(stack: Stack, user: str, role: str) -> str:
+    """A bearer token for `user` with `role` in the country, signed as a sign-in would be."""
+    ring = KeyRing(stack.config.state_dir / "keys" / "identity-tokens", timedelta(hours=3))
+    return ring.sign({"sub": user, "org": "", "grants": [{"role": role, "scope": COUNTRY}]})
+
+
+def leader_pid(stack: Stack, name: str) -> int | None:
+    """The process-group leader the stack recorded for `name` (a service or `<service>-worker`)."""
+    pid = read_pid(stack.config.run / f"{name}.pid")
+    return pid if pid_alive(pid) else None
+
+
+def group_members(leader: int) -> list[int]:
+    """The processes of a process group: a gunicorn master and its workers, or a worker."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == leader and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def process_rss(stack: Stack) -> dict[str, float]:
+    """RSS in MB of every process the services run: `intake` (gunicorn master), `intake[123]`
+    (a gunicorn worker), `intake-worker`."""
+    found: dict[str, float] = {}
+    for service in SERVICE_NAMES:
+        for name in (service, f"{service}-worker"):
+            leader = leader_pid(stack, name)
+            if leader is None:
+                continue
+            for pid in group_members(leader):
+                rss = rss_mb(pid)
+                if rss is not None:
+                    found[name if pid == leader else f"{name}[{pid}]"] = rss
+    return found
+
+
+def projection_lags(conn: psycopg.Connection) -> dict[str, int]:
+    """Each live projection's lag in records, as its runner last reported it (heartbeat), and
+    each relay's: events in the log not yet acknowledged by Kafka."""
+    lags: dict[str, int] = {}
+    for service in SERVICE_NAMES:
+        q = sql.Identifier(service)
+        live = sql.SQL(
+            "SELECT projection, coalesce(lag, -1) FROM {}.projection_generations"
+            " WHERE state = 'live'"
+        ).format(q)
+        rows = conn.execute(live).fetchall()
+        lags.update({f"{service}.{name}": int(lag) for name, lag in rows})
+        row = conn.execute(
+            sql.SQL("SELECT (SELECT coalesce(max(log_index), 0) FROM {0}.events)"
+                    " - coalesce((SELECT max(log_index) FROM {0}.relay_position"
+                    " WHERE topic LIKE '%.events'), 0)").format(q)
+        ).fetchone()  # fmt: skip
+        lags[f"{service}.relay"] = int(row[0]) if row else -1
+    return lags
