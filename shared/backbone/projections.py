@@ -36,6 +36,8 @@ from shared.backbone.registry import EventRegistry, InvalidPayload, UnknownEvent
 from shared.backbone.relay import ensure_topic
 
 log = logging.getLogger(__name__)
+# how long a running projection may go without partitions before it joins its group again
+UNASSIGNED_PATIENCE = 30.0
 
 Tables = Mapping[str, sql.Composable]  # logical table name -> this generation's table
 
@@ -270,8 +272,19 @@ class ProjectionRunner:
         deadline = time.monotonic() + timeout if timeout else None
         consumer = self._open_consumer()
         last_beat = last_commit = 0.0
+        unassigned_since = time.monotonic()
         try:
             while not stop.is_set() and not self.retired:
+                if consumer.assignment():
+                    unassigned_since = time.monotonic()
+                elif time.monotonic() - unassigned_since > UNASSIGNED_PATIENCE:
+                    # a group joined before the broker knew the topic's partitions can stay
+                    # empty until the next metadata refresh (minutes): join again
+                    log.warning("projection %s has no partitions after %.0f s; subscribing again",
+                                self.projection.name, UNASSIGNED_PATIENCE)  # fmt: skip
+                    consumer.close()
+                    consumer = self._open_consumer()
+                    unassigned_since = time.monotonic()
                 batch = consumer.poll(timeout_ms=500, max_records=self.batch_size)
                 if batch:
                     self._handle(batch)
