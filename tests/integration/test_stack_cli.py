@@ -23,7 +23,7 @@ from shared.backbone.envelope import NewEvent
 from shared.backbone.relay import Relay
 from shared.backbone.store import EventStore, ExpectedVersion
 from shared.backbone.tamper import latest_checkpoint
-from shared.settings import SERVICE_NAMES
+from shared.settings import SERVICE_NAMES, WEB
 from shared.stack.processes import free_port, pid_alive
 from shared.stack.stack import DEFAULT_PORTS, ROOT, Stack, StackConfig, read_stack_env
 from tests.integration.backbone.conftest import example_registry
@@ -88,16 +88,25 @@ def test_stack_up_writes_the_connection_settings(running_stack: dict[str, str]) 
     }
 
 
-def test_status_lists_postgres_kafka_four_services_and_their_workers_as_running(
+def test_status_lists_postgres_kafka_four_services_their_workers_and_the_web_as_running(
     running_stack: dict[str, str], stack_env: dict[str, str]
 ) -> None:
     status = actnow(stack_env, "stack", "status")
     assert status.returncode == 0, status.stdout
     lines = {line.split()[0]: line.split() for line in status.stdout.splitlines()[1:]}
     workers = {f"{service}-worker" for service in SERVICE_NAMES}
-    assert set(lines) == {"postgres", "kafka", *SERVICE_NAMES, *workers}
+    assert set(lines) == {"postgres", "kafka", *SERVICE_NAMES, *workers, WEB}
     for row in lines.values():
         assert row[1] == "running" and pid_alive(int(row[2]))
+
+
+def test_the_web_pages_answer_with_the_sign_in_page(running_stack: dict[str, str]) -> None:
+    base = running_stack["WEB_URL"]
+    status, _, body = get(f"{base}/readyz")
+    assert status == 200 and json.loads(body)["checks"] == {"identity": "ok"}
+    status, content_type, body = get(f"{base}/")  # redirected to the sign-in page
+    assert status == 200 and content_type.startswith("text/html")
+    assert b'name="password"' in body and b'<html lang="en">' in body
 
 
 @pytest.mark.parametrize("service", SERVICE_NAMES)
