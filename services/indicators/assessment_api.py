@@ -225,7 +225,7 @@ def set_profile_indicator(
     """Sets one indicator's status (national_admin of the country, or platform_admin). In a
     confirmed version nothing changes: the change opens the next version."""
     principal = authenticated()
-    country = _country(country)
+    country = known_country(country)
     profiles.check_may_edit(principal, country)
     profile = _profile(country, catalog_version)
     _check_if_match(profile.stream_version, "profile")
@@ -240,7 +240,7 @@ def set_profile_indicator(
 def confirm_profile(country: str, catalog_version: str) -> Response:
     """Confirms (freezes) the latest profile version (national_admin or platform_admin)."""
     principal = authenticated()
-    country = _country(country)
+    country = known_country(country)
     profiles.check_may_edit(principal, country)
     profile = _profile(country, catalog_version)
     _check_if_match(profile.stream_version, "profile")
@@ -275,7 +275,7 @@ def list_profiles(query: dict[str, Any]) -> list[dict[str, Any]]:
 def get_assessment(country: str, year: int, code: str) -> Response:
     """One assessment as it stands, with its history."""
     principal = authenticated()
-    country = _country(country)
+    country = known_country(country)
     _require_reader(principal, country)
     assessment = _assessment(country, year, code)
     if assessment is None:
@@ -292,7 +292,7 @@ def score_assessment(body: dict[str, Any], country: str, year: int, code: str) -
     scale with at least one evidence item, or `not_assessed_reason`. Scoring again is allowed
     until the assessment is confirmed; every scoring stays in the history."""
     principal = authenticated()
-    country = _country(country)
+    country = known_country(country)
     if not principal.may(assessments.SCORERS, country):
         raise Forbidden(f"this needs the role monitor for {country}")
     current = _assessment(country, year, code)
@@ -350,7 +350,7 @@ def list_assessments(query: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 # --- helpers --------------------------------------------------------------------------------
-def _store() -> EventStore:
+def event_store() -> EventStore:
     """One event store per app, made on first use (the service's `Indicators` has none)."""
     store: EventStore | None = current_app.extensions.get(STORE)
     if store is None:
@@ -361,7 +361,7 @@ def _store() -> EventStore:
     return store
 
 
-def _country(country: str) -> str:
+def known_country(country: str) -> str:
     if country not in COUNTRIES:
         raise NotFound(f"no country {country!r}", {"country": [f"One of {', '.join(COUNTRIES)}."]})
     return country
@@ -387,7 +387,7 @@ def _append(stream: str, version: int, events: Sequence[NewEvent]) -> None:
     if not events:
         return
     with stream_precondition(if_match_version()):
-        _store().append(stream, version or ExpectedVersion.NO_STREAM, events)
+        event_store().append(stream, version or ExpectedVersion.NO_STREAM, events)
 
 
 # profiles
@@ -399,12 +399,12 @@ def _profile(country: str, catalog_version: str) -> Profile:
             {"catalog_version": [f"Must be {catalogue.catalog_version}."]},
         )
     stream = profiles.profile_stream(country, catalog_version)
-    return profiles.profile_from(country, catalog_version, _store().read_stream(stream))
+    return profiles.profile_from(country, catalog_version, event_store().read_stream(stream))
 
 
 def _readable_profile(country: str, catalog_version: str) -> Profile:
     principal = authenticated()
-    country = _country(country)
+    country = known_country(country)
     _require_reader(principal, country)
     return _profile(country, catalog_version)
 
@@ -460,12 +460,12 @@ def _indicator_response(profile: Profile, version: ProfileVersion | None, code: 
 # assessments
 def _assessment(country: str, year: int, code: str) -> Assessment | None:
     stream = assessments.assessment_stream(country, year, code)
-    return assessments.assessment_from(_store().read_stream(stream))
+    return assessments.assessment_from(event_store().read_stream(stream))
 
 
 def _review_target(country: str, year: int, code: str) -> tuple[Principal, str, Assessment | None]:
     principal = authenticated()
-    country = _country(country)
+    country = known_country(country)
     if not principal.may(assessments.REVIEWERS, country):
         raise Forbidden(f"this needs the role reviewer for {country}")
     current = _assessment(country, year, code)

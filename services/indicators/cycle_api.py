@@ -17,7 +17,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from psycopg import sql
@@ -25,6 +25,7 @@ from psycopg import sql
 from services.identity.events import COUNTRIES
 from services.indicators import cycles, profiles
 from services.indicators.api import indicators
+from services.indicators.assessment_api import event_store, known_country
 from services.indicators.assessment_views import Assessments
 from services.indicators.cycle_views import Institutions, MonitoringCycles, submitted_fields
 from services.indicators.cycles import (
@@ -38,11 +39,10 @@ from services.indicators.cycles import (
 from services.indicators.letters import letter_pdf
 from services.indicators.profiles import ProfileEntry
 from services.indicators.workbooks import request_workbook, submission_from_workbook
-from services.registry import REGISTRY
 from shared.auth import Principal, authenticated
 from shared.backbone.envelope import NewEvent
 from shared.backbone.projections import query_read_model
-from shared.backbone.store import EventStore, ExpectedVersion
+from shared.backbone.store import ExpectedVersion
 from shared.db import fetch_dicts
 from shared.errors import Forbidden, NotFound, PreconditionFailed, ValidationProblem
 from shared.web import etag, event_context, if_match_version, stream_precondition
@@ -50,7 +50,6 @@ from shared.web import etag, event_context, if_match_version, stream_preconditio
 # who reads a cycle's state; a data_provider reads only its own requests
 STATE_READERS = ("monitor", "reviewer", "national_admin", "auditor", "platform_admin")
 REQUEST_READERS = (*STATE_READERS, "data_provider")
-STORE = "actnow.indicators.store"  # the one event store of the app (see assessment_api)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -205,7 +204,7 @@ def open_cycle(body: dict[str, Any], country: str, year: int) -> Response:
     """Opens the monitoring cycle of a reference year (national_admin or monitor of the
     country), under the service's catalogue and a confirmed version of the national profile."""
     principal = authenticated()
-    country = _country(country)
+    country = known_country(country)
     if not principal.may(cycles.OPENERS, country):
         raise Forbidden(f"this needs the role national_admin or monitor for {country}")
     current = _cycle(country, year)
@@ -254,7 +253,7 @@ def get_cycle(query: dict[str, Any], country: str, year: int) -> Response:
     overdue) and the evidence that refusals and non-answers give the coordination
     indicators."""
     principal = authenticated()
-    country = _country(country)
+    country = known_country(country)
     _require(principal, STATE_READERS, country)
     cycle = _existing(country, year)
     today = query.get("as_of") or date.today()
@@ -291,7 +290,7 @@ def generate_requests(body: dict[str, Any], country: str, year: int) -> Response
     profile maps them (monitor or national_admin). Institutions asked already are not asked
     again; holders no organisation could be found for are listed as `unaddressed`."""
     principal = authenticated()
-    country = _country(country)
+    country = known_country(country)
     if not principal.may(cycles.REQUESTERS, country):
         raise Forbidden(f"this needs the role monitor or national_admin for {country}")
     cycle = _existing(country, year)
@@ -321,7 +320,7 @@ def list_requests(query: dict[str, Any], country: str, year: int) -> list[dict[s
     """The cycle's requests with their statuses as of `as_of` (a data_provider: its own
     organisation's only)."""
     principal = authenticated()
-    country = _country(country)
+    country = known_country(country)
     _require(principal, REQUEST_READERS, country)
     cycle = _existing(country, year)
     rows = _visible_requests(principal, cycle, query.get("as_of") or date.today())
@@ -335,7 +334,7 @@ def reminders(query: dict[str, Any], country: str, year: int) -> list[dict[str, 
     """The requests to remind institutions of (monitor or national_admin): overdue as of
     `as_of`, the longest overdue first, with the fields still missing."""
     principal = authenticated()
-    country = _country(country)
+    country = known_country(country)
     _require(principal, cycles.REQUESTERS, country)
     cycle = _existing(country, year)
     rows = _visible_requests(principal, cycle, query.get("as_of") or date.today())
@@ -360,7 +359,7 @@ def refuse_request(body: dict[str, Any], country: str, year: int, request_id: st
     """Records that the institution refused the request, and why (the monitor, or the
     data_provider of the institution asked)."""
     principal = authenticated()
-    country = _country(country)
+    country = known_country(country)
     _require(principal, ("monitor", "data_provider"), country)
     cycle = _existing(country, year)
     _visible(principal, cycle, request_id)
@@ -412,22 +411,6 @@ def download_letter(query: dict[str, Any], country: str, year: int, request_id: 
 
 
 # --- helpers --------------------------------------------------------------------------------
-def _store() -> EventStore:
-    store: EventStore | None = current_app.extensions.get(STORE)
-    if store is None:
-        service = indicators()
-        store = EventStore(service.pool, service.settings.schema, service.settings.origin,
-                           REGISTRY)  # fmt: skip
-        current_app.extensions[STORE] = store
-    return store
-
-
-def _country(country: str) -> str:
-    if country not in COUNTRIES:
-        raise NotFound(f"no country {country!r}", {"country": [f"One of {', '.join(COUNTRIES)}."]})
-    return country
-
-
 def _require(principal: Principal, roles: Sequence[str], country: str) -> None:
     if not principal.may(roles, country):
         raise Forbidden(f"this needs the role {' or '.join(roles)} for {country}")
@@ -443,7 +426,7 @@ def _check_if_match(version: int) -> None:
 
 
 def _cycle(country: str, year: int) -> Cycle | None:
-    return cycles.cycle_from(_store().read_stream(cycles.cycle_stream(country, year)))
+    return cycles.cycle_from(event_store().read_stream(cycles.cycle_stream(country, year)))
 
 
 def _existing(country: str, year: int) -> Cycle:
@@ -457,7 +440,7 @@ def _appended(country: str, year: int, cycle: Cycle | None, events: Sequence[New
     if events:
         expected = cycle.version if cycle else ExpectedVersion.NO_STREAM
         with stream_precondition(if_match_version()):
-            _store().append(cycles.cycle_stream(country, year), expected, events)
+            event_store().append(cycles.cycle_stream(country, year), expected, events)
     found = _cycle(country, year) if events else cycle
     assert found is not None  # opened now, or before
     return found
@@ -466,7 +449,7 @@ def _appended(country: str, year: int, cycle: Cycle | None, events: Sequence[New
 def _profile(country: str) -> profiles.Profile:
     catalog_version = indicators().catalogue.catalog_version
     stream = profiles.profile_stream(country, catalog_version)
-    return profiles.profile_from(country, catalog_version, _store().read_stream(stream))
+    return profiles.profile_from(country, catalog_version, event_store().read_stream(stream))
 
 
 def _entries(cycle: Cycle) -> dict[str, ProfileEntry]:
@@ -559,7 +542,7 @@ def _readable_request(
     country: str, year: int, request_id: str
 ) -> tuple[Principal, Cycle, DataRequest]:
     principal = authenticated()
-    country = _country(country)
+    country = known_country(country)
     _require(principal, REQUEST_READERS, country)
     cycle = _existing(country, year)
     return principal, cycle, _visible(principal, cycle, request_id)
