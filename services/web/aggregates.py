@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from services.indicators.catalogue import Catalogue, Indicator, Statistic, load_catalogue
+from services.indicators.catalogue import Catalogue, load_catalogue
+from services.indicators.cycles import aggregate_fields_of
 from services.intake.submissions import CATALOGUE
 from services.web.forms import Choice, FieldSpec
 
@@ -165,27 +166,7 @@ class FormValues:
 
 
 # --- which figures a country's indicators read ------------------------------------------------
-def aggregates_read(indicator: Indicator) -> tuple[str, ...]:
-    """The `agg_` fields an indicator's numerator and denominator read: an aggregate figure,
-    or the records of an `agg_` records field."""
-    found: list[str] = []
-    for statistic in (indicator.numerator, indicator.denominator):
-        name = _aggregate_of(statistic)
-        if name is not None and name not in found:
-            found.append(name)
-    return tuple(found)
-
-
-def _aggregate_of(statistic: Statistic | None) -> str | None:
-    if statistic is None:
-        return None
-    if statistic.kind == "aggregate":
-        return statistic.aggregate
-    if statistic.subject.kind in ("records", "aggregate"):
-        return statistic.subject.name
-    return None
-
-
+# (the same fields the monitoring cycle asks the institutions for: cycles.aggregate_fields_of)
 def fields_in_use(
     cat: Catalogue, profile: Iterable[Mapping[str, Any]] | None
 ) -> dict[str, tuple[str, ...]]:
@@ -199,7 +180,7 @@ def fields_in_use(
     for indicator in cat.indicators:
         if kept is not None and indicator.code not in kept:
             continue
-        for name in aggregates_read(indicator):
+        for name in aggregate_fields_of(indicator):
             used.setdefault(name, []).append(indicator.code)
     return {name: tuple(used[name]) for name in cat.aggregate_fields if name in used}
 
