@@ -65,6 +65,13 @@ def signed_in(*roles: str) -> Callable[[View], View]:
     return decorate
 
 
+def translate(message: str, **values: Any) -> str:
+    """A UI string in the reader's language, its %(name)s placeholders filled (pages import
+    it as `_`, the name `make translations` extracts)."""
+    text = g.translations.gettext(message)
+    return text % values if values else text
+
+
 def page(template: str, **context: Any) -> str:
     return render_template(template, **context)
 

@@ -20,6 +20,7 @@ from services.web.backend import ServiceError
 from services.web.forms import FieldSpec
 from services.web.labels import N_
 from services.web.pages import call, get, page, signed_in, user_countries
+from services.web.pages import translate as _
 from services.web.pages.indicators import area_name, catalogue, indicator_title
 
 blp = Blueprint("assessments", __name__, url_prefix="/assessments")
@@ -44,11 +45,6 @@ REFUSALS = {
     "status": N_("The assessment has changed its state meanwhile: look at it again."),
     "If-Match": N_("Someone changed this assessment meanwhile. Look at it again and send again."),
 }
-
-
-def _(message: str, **values: Any) -> str:
-    text = g.translations.gettext(message)
-    return text % values if values else text
 
 
 # --- pure helpers ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from services.web import charts
 from services.web.backend import ServiceError
 from services.web.labels import N_
 from services.web.pages import page, signed_in
+from services.web.pages import translate as _
 from services.web.pages.indicators import (
     UNIT_AXES,
     area_name,
@@ -38,11 +39,6 @@ WHY_NOT_COMPARABLE = {
     "adapted_noncomparable": N_("adapted in the national profile in a way that is not comparable"),
     "dropped": N_("dropped from the national profile"),
 }
-
-
-def _(message: str, **values: Any) -> str:
-    text = g.translations.gettext(message)
-    return text % values if values else text
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from services.web.forms import Choice, FieldSpec
 from services.web.labels import N_
 from services.web.languages import LANGUAGES
 from services.web.pages import call, get, page, signed_in, user_countries
+from services.web.pages import translate as _
 from services.web.pages.indicators import catalogue, indicator_title
 
 blp = Blueprint("cycles", __name__, url_prefix="/cycles")
@@ -63,11 +64,6 @@ REFUSALS = {
     "status": N_("The request was refused or answered meanwhile: look at it again."),
     "If-Match": N_("Someone changed this cycle meanwhile. Look at it again and send again."),
 }
-
-
-def _(message: str, **values: Any) -> str:
-    text = g.translations.gettext(message)
-    return text % values if values else text
 
 
 # --- pure helpers ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from services.web import charts
 from services.web.backend import ServiceError
 from services.web.labels import N_
 from services.web.pages import call, get, page, signed_in, user_countries
+from services.web.pages import translate as _
 
 blp = Blueprint("indicators", __name__, url_prefix="/indicators")
 
@@ -94,11 +95,6 @@ UNIT_AXES = {
     "EUR": N_("Euro"),
     "score": N_("Score"),
 }
-
-
-def _(message: str, **values: Any) -> str:
-    text = g.translations.gettext(message)
-    return text % values if values else text
 
 
 def indicator_title(indicator: Mapping[str, Any]) -> str:

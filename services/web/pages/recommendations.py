@@ -24,6 +24,7 @@ from services.web.backend import ServiceError
 from services.web.forms import Choice, FieldSpec
 from services.web.labels import N_
 from services.web.pages import call, get, page, signed_in, user_countries
+from services.web.pages import translate as _
 from services.web.pages.assessments import form_errors, is_link
 from shared.auth import REGIONAL
 
@@ -56,11 +57,6 @@ REFUSALS = {
     "status": N_("The assessment has changed its state meanwhile: look at it again."),
     "If-Match": N_("Someone changed it meanwhile. Look at it again and send again."),
 }
-
-
-def _(message: str, **values: Any) -> str:
-    text = g.translations.gettext(message)
-    return text % values if values else text
 
 
 # --- pure helpers ---------------------------------------------------------------------------
