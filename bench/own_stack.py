@@ -1,7 +1,9 @@
 """A stack of the benchmark's own for bench/faults.py and bench/load.py: PostgreSQL, Kafka and
 the four services with their workers (no web front) on free ports, state in a temporary folder,
 so a developer's stack on the default ports (`.local`) is never touched. Also what both
-benchmarks read from it: tokens, process memory, projection lag.
+benchmarks read from it: tokens, process memory, projection lag. And, for bench/faults.py, the
+regional hub next to it (`start_hub`: a Kafka cluster of its own, MirrorMaker 2, the hub's
+indicators and reporting services with their workers, on free ports too).
 
 This process's environment becomes the stack's (as `tests/product.py` builds it), because
 `Stack.start_service` passes `os.environ` on to what it starts; a benchmark is a process of its
@@ -16,8 +18,10 @@ import shutil
 import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -31,7 +35,10 @@ from shared.settings import SERVICE_NAMES  # noqa: E402
 from shared.stack.postgres import LocalPostgres  # noqa: E402
 from shared.stack.processes import pid_alive, read_pid  # noqa: E402
 from shared.stack.stack import Stack, StackConfig  # noqa: E402
-from tests.product import product_environment  # noqa: E402
+from tests.product import free_ports, product_environment  # noqa: E402
+
+if TYPE_CHECKING:
+    from shared.stack.hub import HubStack
 
 COUNTRY = "MK"
 sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress in a log
@@ -82,6 +89,55 @@ def stop_own_stack(stack: Stack, keep: bool = False) -> None:
             os.killpg(kafka, signal.SIGKILL)
     LocalPostgres(stack.config.state_dir / "pg", stack.config.ports["postgres"]).destroy()
     shutil.rmtree(stack.config.state_dir, ignore_errors=True)
+
+
+def start_hub(stack: Stack, echo=print) -> HubStack:  # type: ignore[no-untyped-def]
+    """Starts the regional hub next to the bench's own national stack: its Kafka, MirrorMaker 2
+    from the node's regional topic, and the hub's services with their workers (database
+    `actnow_hub` on the stack's PostgreSQL), on free ports (ACTNOW_HUB_*_PORT in this process's
+    environment, which the hub's processes inherit), never a developer's hub ports."""
+    from shared.stack.hub import HUB_PORTS, HUB_SERVICES, HubStack  # bench/load.py needs no hub
+
+    class BenchHub(HubStack):
+        """The hub as `actnow stack up --hub` starts it, but waiting up to 10 minutes (not 60 s)
+        for each of its services to answer: on the busy two-core machine one took over 4."""
+
+        def _service(self, service: str, echo: Callable[[str], None], timeout: float = 600.0
+                     ) -> None:  # fmt: skip
+            super()._service(service, echo, max(timeout, 600.0))
+
+    taken = {*HUB_PORTS.values(), *stack.config.ports.values()}  # the web port is not bound
+    ports: list[int] = []
+    while len(ports) < len(HUB_PORTS):
+        ports += [p for p in free_ports(1) if p not in taken and p not in ports]
+    os.environ.update({f"ACTNOW_HUB_{name.upper()}_PORT": str(port)
+                       for name, port in zip(HUB_PORTS, ports, strict=True)})  # fmt: skip
+    hub = BenchHub(stack)
+    try:
+        hub.kafka.start(timeout=300)  # before up(), which would wait only 120 s for it
+        hub.up(echo)
+    except BaseException:
+        stop_hub(stack, hub)
+        raise
+    echo(f"hub up: Kafka {hub.kafka.bootstrap}, "
+         + ", ".join(f"{s} {hub.service_url(s)}" for s in HUB_SERVICES))  # fmt: skip
+    return hub
+
+
+def stop_hub(stack: Stack, hub: HubStack, keep: bool = False) -> None:
+    """Stops everything the hub started (SIGKILL, as for the national stack: its data go with
+    the stack's folder and PostgreSQL cluster), or with `keep` shuts it down cleanly."""
+    from shared.stack.hub import HUB_SERVICES
+
+    if keep:
+        hub.down(echo=lambda _: None)
+        return
+    names = [n for s in HUB_SERVICES for n in (f"hub-{s}", f"hub-{s}-worker")]
+    leaders = [leader_pid(stack, name) for name in names]
+    for pid in (*leaders, hub.mirror.pid, hub.kafka.pid):
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
 
 
 def token(stack: Stack, user: str, role: str) -> str:
