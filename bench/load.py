@@ -212,6 +212,7 @@ def main() -> None:
         stop.set()
         sampling.join(timeout=30)
         report(args, minutes, samples, loaded, drained, unanswered)
+        privacy(stack)
     finally:
         stop_own_stack(stack)
 
@@ -270,6 +271,23 @@ def report(args: argparse.Namespace, minutes: dict[int, dict[str, Any]],
         print(f"\nmemory: over {TARGET_RSS_MB} MB RSS: {', '.join(sorted(over))}")
     else:
         print(f"\nmemory: every process stayed within {TARGET_RSS_MB} MB RSS")
+
+
+def privacy(stack: Stack) -> None:
+    """The privacy scan after the load (issue 10): every record on the node's regional topic,
+    what MirrorMaker 2 would copy to the hub."""
+    from services.indicators.catalogue import SEED_PATH, load_catalogue
+    from services.indicators.privacy import read_all, scan
+    from services.registry import REGISTRY
+
+    disclosure = load_catalogue(SEED_PATH).disclosure
+    records = read_all(stack.kafka.bootstrap, lambda topic: topic.endswith(".regional"))
+    result = scan(records, REGISTRY, disclosure.min_cell, disclosure.k_cross)
+    print(f"\nprivacy scan after the load: {result.records} records on"
+          f" {', '.join(sorted(result.by_topic)) or 'no regional topic'};"
+          f" {len(result.findings)} findings")  # fmt: skip
+    for finding in result.findings[:20]:
+        print(f"  FINDING {finding}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """The indicators service's events. Only `indicators.RegionalValuesPublished`,
-`indicators.ImplementationRatesPublished` and `indicators.RegionalAssessmentsPublished` leave
-the country (relayed to `<node>.regional`): disclosure-controlled indicator values, counts of
-recommendations per follow-up status and confirmed scores of qualitative indicators, nothing
-about a case or a person."""
+`indicators.ImplementationRatesPublished`, `indicators.RegionalAssessmentsPublished` and
+`indicators.RegionalCheckpointPublished` leave the country (relayed to `<node>.regional`):
+disclosure-controlled indicator values, counts of recommendations per follow-up status,
+confirmed scores of qualitative indicators, and the signed checkpoint with the Merkle proofs
+that lets the hub check those came from this node's log unaltered — nothing about a case or a
+person."""
 
 from __future__ import annotations
 
@@ -13,7 +15,11 @@ from shared.backbone.registry import REGISTRY
 REGIONAL_VALUES = "indicators.RegionalValuesPublished"
 RATES_RELAYED = "indicators.ImplementationRatesPublished"
 REGIONAL_ASSESSMENTS = "indicators.RegionalAssessmentsPublished"
-REGIONAL_EVENTS = (REGIONAL_VALUES, RATES_RELAYED, REGIONAL_ASSESSMENTS)
+REGIONAL_CHECKPOINT = "indicators.RegionalCheckpointPublished"
+# the regional figures, which a regional checkpoint proves, and the checkpoints themselves
+REGIONAL_FIGURES = (REGIONAL_VALUES, RATES_RELAYED, REGIONAL_ASSESSMENTS)
+REGIONAL_EVENTS = (*REGIONAL_FIGURES, REGIONAL_CHECKPOINT)
+HEX_HASH = r"^[0-9a-f]{64}$"
 
 
 class RegionalValue(Schema):
@@ -96,3 +102,29 @@ class RegionalAssessmentsPublished(Schema):
     # RegionalValuesPublished, so the hub knows what compares
     profile_version = fields.Integer(allow_none=True, load_default=None)
     profile = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+
+
+class IncludedEvent(Schema):
+    """One regional event and its RFC 6962 inclusion proof in the checkpoint's tree."""
+
+    log_index = fields.Integer(required=True, validate=validate.Range(min=1))
+    leaf_hash = fields.String(required=True, validate=validate.Regexp(HEX_HASH))
+    proof = fields.List(fields.String(validate=validate.Regexp(HEX_HASH)), required=True)
+
+
+@REGISTRY.event(REGIONAL_CHECKPOINT)
+class RegionalCheckpointPublished(Schema):
+    """A signed checkpoint of this node's indicators log (`note`, C2SP signed note, checkable
+    with `verifier`), a consistency proof from the previous regional checkpoint's size (the log
+    only grew), and an inclusion proof for every regional event since then: with these the hub
+    and its auditors check, from the regional topic alone, that the figures they read are
+    the ones this node's log holds, without seeing anything else of it."""
+
+    origin = fields.String(required=True, validate=validate.Regexp(r"^[a-z]{2,8}\.indicators$"))
+    size = fields.Integer(required=True, validate=validate.Range(min=1))
+    root = fields.String(required=True, validate=validate.Regexp(HEX_HASH))
+    note = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+    verifier = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    previous_size = fields.Integer(required=True, validate=validate.Range(min=0))
+    consistency = fields.List(fields.String(validate=validate.Regexp(HEX_HASH)), required=True)
+    included = fields.List(fields.Nested(IncludedEvent), required=True)

@@ -1,7 +1,8 @@
 """The indicators service's background worker: relay to Kafka (and of the regional events —
-values, implementation rates, confirmed assessment scores — to `<node>.regional`, the only
-topic that leaves the country), checkpoint signer, the intake history read model, the values
-computer, the publisher of confirmed assessments, and at the hub the regional read models.
+values, implementation rates, confirmed assessment scores and the regional checkpoints that
+prove them — to `<node>.regional`, the only topic that leaves the country), checkpoint signer,
+the intake history read model, the values computer, the publisher of confirmed assessments,
+and at the hub the regional read models.
 
 Run: `python -m services.indicators.worker`.
 """
@@ -17,6 +18,7 @@ from services.indicators.cycle_views import Institutions, MonitoringCycles, Requ
 from services.indicators.events import REGIONAL_EVENTS
 from services.indicators.followup import ImplementationRatesInbox, RatesForwarder
 from services.indicators.projections import IntakeHistory, RegionalAssessments, RegionalValues
+from services.indicators.regional_checkpoints import RegionalCheckpoints
 from services.registry import REGISTRY
 from shared.backbone.projections import Projection
 from shared.backbone.relay import Relay
@@ -66,6 +68,7 @@ def main() -> None:
         "request follow-up": follow_up.run,
         "implementation rates": RatesForwarder(pool, settings.schema, store, inbox).run,
         "confirmed assessments": publisher.run,
+        "regional checkpoints": RegionalCheckpoints(store).run,
         "regional relay": regional_relay.run,
     }
     run_worker(settings, REGISTRY, projections(settings), tasks=tasks)

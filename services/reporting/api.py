@@ -18,10 +18,10 @@ from psycopg_pool import ConnectionPool
 
 from services.indicators.catalogue import Catalogue
 from services.reporting import recommendations, workflow
-from services.reporting.basis import pin, pin_own, replay
+from services.reporting.basis import PinnedLog, pin, pin_own, replay
 from services.reporting.building import (
     FORMATS,
-    OWN,
+    REGIONAL,
     SOURCES,
     code_version,
     content_of,
@@ -29,6 +29,7 @@ from services.reporting.building import (
     source_service,
 )
 from services.reporting.events import KINDS, PUBLISHED, SECTIONS, Recommendation
+from services.reporting.regional_basis import pin_regional, regional_topic
 from services.reporting.signing import ReportSigner
 from services.reporting.verification import verify_report
 from services.reporting.workflow import Report
@@ -36,7 +37,7 @@ from shared.auth import Principal, authenticated
 from shared.backbone.envelope import NewEvent, RecordedEvent
 from shared.backbone.registry import EventRegistry
 from shared.backbone.store import EventStore, ExpectedVersion
-from shared.errors import Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, NotFound
 from shared.settings import Settings
 from shared.web import etag, event_context, if_match_version, stream_precondition
 
@@ -116,6 +117,14 @@ def draft_report(body: dict[str, Any]) -> Response:
     report_id = uuid.uuid4().hex[:12]
     events = workflow.draft(principal, report_id, body["kind"], body.get("country"),
                             body["period"], body["title"], **event_context(principal))  # fmt: skip
+    settings = reporting().settings
+    if body["kind"] == "regional":
+        regional_sources_of(settings)
+    elif body.get("country") and body["country"] not in settings.countries:
+        raise Conflict(f"a national report on {body['country']} is made at its national node;"
+                       " this one keeps the history of "
+                       f"{', '.join(settings.countries) or 'no country'}",
+                       {"country": ["Draft it at the country's node."]})  # fmt: skip
     reporting().store.append(workflow.report_stream(report_id), ExpectedVersion.NO_STREAM, events)
     response = _report_response(_report_or_404(report_id))
     response.status_code = 201
@@ -203,35 +212,24 @@ def correct_report(body: dict[str, Any], report_id: str) -> Response:
 @blp.route("/reports/<report_id>/publication", methods=["POST"])
 @blp.response(200, ReportOut)
 def publish_report(report_id: str) -> Response:
-    """Publishes the approved version: pins the signed checkpoints of the logs it reads (intake,
-    indicators and, for a national report's follow-up of earlier recommendations, its own),
+    """Publishes the approved version: pins the signed checkpoints of the logs it reads,
     replays them from Kafka, computes the values, renders every format, signs and records the
     hashes."""
     principal = authenticated()
     service = reporting()
     report = _report_or_404(report_id)
     workflow.check_publishable(principal, report)
-    token = _bearer()
-    known = dict(service.settings.service_urls)
-    pinned = [pin(known[name], token) for name in SOURCES if name in known]
-    if report.kind == "national":  # its follow-up table rests on the reporting log itself
-        basis = recommendations.follow_up_basis(reporting_log(service), report.country or "")
-        own = pin_own(service.store, basis, wait=min(service.settings.checkpoint_interval + 5, 30))
-        pinned += [own] if own is not None else []
-    replayed = {source_service(p.origin): replay(
-        service.settings.kafka_bootstrap, service.settings.events_topic(source_service(p.origin)),
-        p, service.registry) for p in pinned}  # fmt: skip
+    pinned, replayed = basis_of(service, report, _bearer())
     published_at = datetime.now(UTC).replace(microsecond=0)
     code = code_version()
-    built = render_all(content_of(report, service.catalogue, replayed["intake"], pinned,
-                                  service.settings.countries, published_at, code,
-                                  replayed.get("indicators", ()),
-                                  replayed.get(OWN, ())))  # fmt: skip
+    built = render_all(content_of(report, service.catalogue, replayed, pinned, published_at,
+                                  code))  # fmt: skip
     record = {
         "version": report.version, "published_at": published_at.isoformat(),
         "narrative": report.narrative, "supersedes_version": report.supersedes_version,
         "correction_reason": report.correction_reason, "sources": [p.as_dict() for p in pinned],
-        "catalog_version": service.catalogue.catalog_version, "profile_versions": {},
+        "catalog_version": service.catalogue.catalog_version,
+        "profile_versions": dict(built.content.basis.profile_versions),
         "code_version": code, "hashes": built.hashes, "signer": service.signer.verifier,
     }  # fmt: skip
     payload = {**record, "signature": service.signer.sign(record)}
@@ -277,6 +275,47 @@ def verification(report_id: str) -> dict[str, Any]:
         raise Forbidden("this report is not in your scope")
     result = verify_report(reporting(), report, _bearer())
     return {"ok": result.ok, "steps": [s.__dict__ for s in result.steps]}
+
+
+def basis_of(service: Reporting, report: Report, token: str
+             ) -> tuple[list[PinnedLog], dict[str, list[RecordedEvent]]]:  # fmt: skip
+    """The pinned checkpoints a report rests on and what they give, replayed from Kafka: for a
+    national report the intake and indicators logs and, for its follow-up of earlier
+    recommendations, the reporting log itself; for a regional report each national node's
+    regional topic (the figures the latest regional checkpoint of the node proves)."""
+    settings = service.settings
+    if report.kind != "national":
+        pinned, replayed = [], {}
+        for node in regional_sources_of(settings):
+            log, figures = pin_regional(settings.kafka_bootstrap,
+                                        regional_topic(settings.topic_prefix, node),
+                                        service.registry, wait=REGIONAL_WAIT)  # fmt: skip
+            pinned.append(log)
+            replayed.setdefault(REGIONAL, []).extend(figures)
+        return pinned, replayed
+    known = dict(settings.service_urls)
+    pinned = [pin(known[name], token) for name in SOURCES if name in known]
+    basis = recommendations.follow_up_basis(reporting_log(service), report.country or "")
+    own = pin_own(service.store, basis, wait=min(settings.checkpoint_interval + 5, 30))
+    pinned += [own] if own is not None else []
+    return pinned, {source_service(p.origin): replay(
+        settings.kafka_bootstrap, settings.events_topic(source_service(p.origin)), p,
+        service.registry) for p in pinned}  # fmt: skip
+
+
+REGIONAL_WAIT = 30.0  # seconds a publication waits for a node to prove its latest figures
+
+
+def regional_sources_of(settings: Settings) -> tuple[str, ...]:
+    """The nodes whose regional topics this service reads: a regional report is made only where
+    they arrive (the hub, or a node that is its own hub)."""
+    if not settings.regional_sources:
+        raise Conflict(
+            "a regional report is made at the regional hub, from the national"
+            " nodes' regional topics; this service reads none (REGIONAL_SOURCES)",
+            {"kind": ["Regional reports are drafted and published at the hub."]},
+        )
+    return settings.regional_sources
 
 
 # --- helpers --------------------------------------------------------------------------------

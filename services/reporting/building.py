@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 import subprocess
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from services.indicators import assessments
 from services.indicators.catalogue import Catalogue
 from services.indicators.computing import compute_country
+from services.indicators.evaluator import Period, Value
+from services.indicators.events import REGIONAL_ASSESSMENTS, REGIONAL_VALUES
 from services.indicators.persons import person_from_case
 from services.intake.projections import CASE_STREAM_PREFIX, case_id_of, country_of
 from services.intake.submissions import SUBMITTED
@@ -30,6 +32,7 @@ from services.reporting.rendering import (
     Finding,
     FollowUpItem,
     LogBasis,
+    PeriodFigures,
     ReportBasis,
     ReportContent,
     Supersession,
@@ -92,6 +95,64 @@ def series(
     return found
 
 
+def regional_series(events: Sequence[RecordedEvent], period: str) -> list[CountrySeries]:
+    """Each country's values for the reference year and before, as its node published them on
+    its regional topic (after disclosure control; the latest publication of a country-year
+    wins), with the indicators its confirmed profile measures by a national definition."""
+    latest: dict[tuple[str, str], dict] = {}
+    for event in events:
+        if event.event_type == REGIONAL_VALUES and event.payload["period"] <= period:
+            latest[(event.payload["country"], event.payload["period"])] = event.payload
+    found = []
+    for country in sorted({c for c, _ in latest}):
+        mine = [latest[key] for key in sorted(latest) if key[0] == country]
+        periods = tuple(PeriodFigures(p["period"], tuple(_value(v, p["period"])
+                                                         for v in p["values"]))
+                        for p in mine)  # fmt: skip
+        profile = mine[-1].get("profile") or {}
+        noncomparable = {c for c, status in profile.items() if status == "adapted_noncomparable"}
+        found.append(CountrySeries(country, periods, frozenset(noncomparable)))
+    return found
+
+
+def regional_profile_versions(events: Sequence[RecordedEvent], period: str) -> dict[str, str]:
+    """The confirmed national profile version each country's figures for the period rest on."""
+    found: dict[str, str] = {}
+    for event in events:
+        payload = event.payload
+        if (event.event_type == REGIONAL_VALUES and payload["period"] == period
+                and payload.get("profile_version") is not None):  # fmt: skip
+            found[payload["country"]] = str(payload["profile_version"])
+    return dict(sorted(found.items()))
+
+
+def _value(v: dict, period: str) -> Value:
+    return Value(v["indicator"], Period.calendar_year(int(period)),
+                 tuple((str(a), str(b)) for a, b in v["cell"]), v["numerator"], v["denominator"],
+                 v["value"], v["unit"], v["suppressed"], v["statistic"] or "count",
+                 v["contributors"])  # fmt: skip
+
+
+def regional_assessments(events: Sequence[RecordedEvent], period: str) -> tuple[Assessment, ...]:
+    """The confirmed scores each node published for the reference year: the score and how many
+    documents it rests on, which the national monitor keeps (what they say stays national)."""
+    latest: dict[str, dict] = {}
+    for event in events:
+        if event.event_type == REGIONAL_ASSESSMENTS and str(event.payload["year"]) == period:
+            latest[event.payload["country"]] = event.payload
+    found = []
+    for country in sorted(latest):
+        for score in sorted(latest[country]["scores"], key=lambda s: s["code"]):
+            items = score["evidence_items"]
+            held = (EvidenceRef(f"{items} document{'s' if items != 1 else ''} of evidence, held by"
+                                " the national monitor"),) if items else ()  # fmt: skip
+            found.append(Assessment(
+                score["code"], country,
+                NOT_ASSESSED if score["not_assessed"] or score["score"] is None else score["score"],
+                held))  # fmt: skip
+    return tuple(found)
+
+
 def assessments_of(
     events: Sequence[RecordedEvent], countries: Sequence[str], period: str
 ) -> tuple[Assessment, ...]:
@@ -136,28 +197,42 @@ def follow_up_of(
     return tuple(found)
 
 
+REGIONAL = "regional"  # the key of a regional report's replayed figures, all nodes together
+
+
 def content_of(
     report: Report,
     catalogue: Catalogue,
-    events: Sequence[RecordedEvent],
+    replayed: Mapping[str, Sequence[RecordedEvent]],
     pinned: Sequence[PinnedLog],
-    countries: Sequence[str],
     published_at: datetime,
     code: str,
-    indicator_events: Sequence[RecordedEvent] = (),
-    reporting_events: Sequence[RecordedEvent] = (),
 ) -> ReportContent:
+    """The report's content from its replayed basis: a national report's from the intake,
+    indicators and reporting logs (by service), a regional report's from the figures of every
+    node's regional topic (under `REGIONAL`)."""
     narrative = report.narrative
-    chosen = [report.country] if report.kind == "national" and report.country else countries
     conclusions = [p.strip() for p in narrative.get("conclusions", "").split("\n\n") if p.strip()]
+    if report.kind == "national" and report.country:
+        chosen = [report.country]
+        values = series(catalogue, replayed.get("intake", ()), chosen, report.period)
+        scores = assessments_of(replayed.get("indicators", ()), chosen, report.period)
+        follow_up = follow_up_of(replayed.get(OWN, ()), report.country, report.period)
+        profiles: dict[str, str] = {}
+    else:
+        figures = replayed.get(REGIONAL, ())
+        values = regional_series(figures, report.period)
+        scores = regional_assessments(figures, report.period)
+        follow_up = ()
+        profiles = regional_profile_versions(figures, report.period)
     return ReportContent(
         report_id=report.report_id, version=report.version, kind=report.kind,
         title=report.title, country=report.country, period=report.period, catalogue=catalogue,
-        values=tuple(series(catalogue, events, chosen, report.period)),
+        values=tuple(values),
         basis=ReportBasis(tuple(LogBasis(p.origin, p.size, p.root) for p in pinned),
-                          catalogue.catalog_version, {}, code),
+                          catalogue.catalog_version, profiles, code),
         published_at=published_at, summary=narrative.get("summary", ""),
-        assessments=assessments_of(indicator_events, chosen, report.period),
+        assessments=scores,
         conclusions=tuple(Finding(f"C{n}", text) for n, text in enumerate(conclusions, 1)),
         recommendations=tuple(Finding(r["id"], r["text"], tuple(r["indicators"]),
                                       tuple(r.get("addressees") or ()))
@@ -166,8 +241,7 @@ def content_of(
         supersedes=Supersession(report.report_id, report.supersedes_version,
                                 report.correction_reason or "")
         if report.supersedes_version else None,
-        follow_up=follow_up_of(reporting_events, report.country, report.period)
-        if report.kind == "national" and report.country else (),
+        follow_up=follow_up,
     )  # fmt: skip
 
 

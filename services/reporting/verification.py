@@ -23,7 +23,8 @@ from services.reporting.basis import (
     pin_own,
     replay,
 )
-from services.reporting.building import content_of, render_all, source_service
+from services.reporting.building import REGIONAL, content_of, render_all, source_service
+from services.reporting.regional_basis import node_of, regional_history, regional_topic
 from services.reporting.signing import signature_holds
 from services.reporting.workflow import Report
 from shared.backbone import merkle, tamper
@@ -81,7 +82,22 @@ def verify_report(
         problem = check_note(log)
         step(f"checkpoint {log.origin}", problem is None,
              problem or f"size {log.size}, root {log.root[:16]}..., signature holds")  # fmt: skip
-        _consistency(service, log, token, step)
+        if report.kind == "national":  # a regional report's logs are checked on their topics
+            _consistency(service, log, token, step)
+    if report.kind == "national":
+        replayed = _replayed_logs(service, pinned, step)
+    else:
+        replayed = _replayed_regional(service, pinned, step)
+    if replayed is None:
+        return verdict
+    _rerender(service, report, published, pinned, replayed, step)
+    _stored(service, report.report_id, version, published["hashes"], step)
+    return verdict
+
+
+def _replayed_logs(service: Context, pinned: list[PinnedLog],
+                   step: Callable[[str, bool, str], bool]) -> dict[str, list] | None:  # fmt: skip
+    """A national report's logs, each replayed from Kafka up to its pinned size."""
     replayed = {}
     for log in pinned:
         name = source_service(log.origin)
@@ -91,12 +107,34 @@ def verify_report(
                                     service.registry)  # fmt: skip
         except BasisError as exc:
             step(f"replay {log.origin}", False, str(exc))
-            return verdict
+            return None
         step(f"replay {log.origin}", True,
              f"{len(replayed[name])} events from Kafka give the pinned root")  # fmt: skip
-    _rerender(service, report, published, pinned, replayed, step)
-    _stored(service, report.report_id, version, published["hashes"], step)
-    return verdict
+    return replayed
+
+
+def _replayed_regional(
+    service: Context, pinned: list[PinnedLog], step: Callable[[str, bool, str], bool]
+) -> dict[str, list] | None:
+    """A regional report's figures: each node's regional topic read from the hub's Kafka, its
+    chain of regional checkpoints checked from the first to the latest (the node's log only
+    grew since the pinned one), and the figures the pinned checkpoint proves."""
+    figures: list = []
+    for log in pinned:
+        topic = regional_topic(service.settings.topic_prefix, node_of(log.origin))
+        try:
+            history = regional_history(service.settings.kafka_bootstrap, topic, service.registry)
+            step(f"consistency {log.origin}", True,
+                 f"{len(history.chain)} regional checkpoints on {topic}, each signed and an"
+                 f" extension of the one before, up to size {history.latest.size}")  # fmt: skip
+            mine = history.up_to(log)
+        except BasisError as exc:
+            step(f"replay {log.origin}", False, str(exc))
+            return None
+        step(f"replay {log.origin}", True,
+             f"{len(mine)} figures from {topic}, each proven in the pinned tree")  # fmt: skip
+        figures += mine
+    return {REGIONAL: figures}
 
 
 def _consistency(service: Context, log: PinnedLog, token: str,
@@ -138,12 +176,9 @@ def _rerender(service: Context, report: Report, published: dict[str, Any],
               pinned: list[PinnedLog], replayed: dict[str, list],
               step: Callable[[str, bool, str], bool]) -> None:  # fmt: skip
     at_publication = _as_published(report, published["version"])
-    built = render_all(content_of(at_publication, service.catalogue, replayed["intake"], pinned,
-                                  service.settings.countries,
+    built = render_all(content_of(at_publication, service.catalogue, replayed, pinned,
                                   datetime.fromisoformat(published["published_at"]),
-                                  published["code_version"],
-                                  replayed.get("indicators", ()),
-                                  replayed.get("reporting", ())))  # fmt: skip
+                                  published["code_version"]))  # fmt: skip
     differing = [fmt for fmt, digest in published["hashes"].items()
                  if built.hashes.get(fmt) != digest]  # fmt: skip
     step("re-render", not differing,

@@ -1,7 +1,8 @@
 """The regional hub on the local stack (`actnow stack up --hub`): a Kafka cluster of its own,
 MirrorMaker 2 replicating the national node's `<node>.regional` topic into it, and the hub's
-indicators service (database `actnow_hub` on the same PostgreSQL server) building the regional
-comparison from what arrives. The national node keeps everything else."""
+indicators and reporting services (database `actnow_hub` on the same PostgreSQL server): the
+regional comparison and the regional report, built from what arrives. The national node keeps
+everything else; the hub's services accept the national identity service's tokens."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from shared.stack.mirror import MirrorMaker
 from shared.stack.processes import ROOT, StackError, port_open, stop_process_group, wait_until
 from shared.stack.stack import ComponentStatus, Stack, _answers_ok
 
-HUB_PORTS = {"kafka": 59192, "kafka_controller": 59193, "indicators": 8113}
+HUB_PORTS = {"kafka": 59192, "kafka_controller": 59193, "indicators": 8113, "reporting": 8114}
+HUB_SERVICES = ("indicators", "reporting")
 HUB_DATABASE = "actnow_hub"
 
 
@@ -32,7 +34,7 @@ class HubStack:
         node = national.config.node
         self.mirror = MirrorMaker(self.dir / "mm2", {node: national.kafka.bootstrap},
                                   self.kafka.bootstrap)  # fmt: skip
-        self.port = _port("indicators")
+        self.ports = {service: _port(service) for service in HUB_SERVICES}
 
     @property
     def database_url(self) -> str:
@@ -40,19 +42,25 @@ class HubStack:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        """The hub's indicators service (the regional comparison)."""
+        return self.service_url("indicators")
+
+    def service_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
 
     def up(self, echo: Callable[[str], None] = print) -> None:
         echo(f"hub Kafka   {'running' if self.kafka.running() else 'starting'}"
              f" on port {self.kafka.port}")  # fmt: skip
         self.kafka.start()
         self._database()
-        migrate(self.database_url, "indicators", service_migrations("indicators"))
+        for service in HUB_SERVICES:
+            migrate(self.database_url, service, service_migrations(service))
         echo("MirrorMaker 2 replicating "
              f"{self.national.config.node}.regional into the hub")  # fmt: skip
         self.mirror.log_file = self.national.config.logs / "mm2.log"
         self.mirror.start()
-        self._service(echo)
+        for service in HUB_SERVICES:
+            self._service(service, echo)
 
     def _database(self) -> None:
         with psycopg.connect(self.national.postgres.url(), autocommit=True) as conn:
@@ -61,28 +69,32 @@ class HubStack:
             if not exists:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(HUB_DATABASE)))
 
-    def _service(self, echo: Callable[[str], None], timeout: float = 60.0) -> None:
-        if not self.national._pid("hub-indicators") and port_open(self.port):
-            raise StackError(f"Port {self.port} for the hub's indicators service is taken;"
-                             " choose another (ACTNOW_HUB_INDICATORS_PORT).")  # fmt: skip
+    def _service(self, service: str, echo: Callable[[str], None], timeout: float = 60.0) -> None:
+        name, port = f"hub-{service}", self.ports[service]
+        if not self.national._pid(name) and port_open(port):
+            raise StackError(f"Port {port} for the hub's {service} service is taken;"
+                             f" choose another (ACTNOW_HUB_{service.upper()}_PORT).")  # fmt: skip
         env = {
             **os.environ, **self.national.environment(),
             "DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP": self.kafka.bootstrap,
             "ACTNOW_NODE": "hub", "ACTNOW_COUNTRIES": "",
             "REGIONAL_SOURCES": self.national.config.node,
-            "ACTNOW_STATE_DIR": str(self.dir), "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "ACTNOW_STATE_DIR": str(self.dir), "GUNICORN_BIND": f"127.0.0.1:{port}",
             "GUNICORN_WORKERS": "1",
-            "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "prometheus"),
+            "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "prometheus" / service),
         }  # fmt: skip
+        for national_only in ("INTAKE_URL", "INDICATORS_URL"):  # the hub has no national history
+            env.pop(national_only, None)
         Path(env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
-        echo(f"hub         indicators on {self.url} (with its worker)")
-        self.national._spawn("hub-indicators-worker", ["-m", "services.indicators.worker"], env)
-        self.national._spawn("hub-indicators", [
+        echo(f"hub         {service} on {self.service_url(service)} (with its worker)")
+        self.national._spawn(f"{name}-worker", ["-m", f"services.{service}.worker"], env)
+        self.national._spawn(name, [
             "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-            "services.indicators.wsgi:app"], env)  # fmt: skip
-        if not wait_until(lambda: _answers_ok(f"{self.url}/healthz"), timeout, 0.3):
-            raise StackError("The hub's indicators service did not start; see"
-                             f" {self.national.config.logs / 'hub-indicators.log'}.")  # fmt: skip
+            f"services.{service}.wsgi:app"], env)  # fmt: skip
+        if not wait_until(lambda: _answers_ok(f"{self.service_url(service)}/healthz"), timeout,
+                          0.3):  # fmt: skip
+            raise StackError(f"The hub's {service} service did not start; see"
+                             f" {self.national.config.logs / (name + '.log')}.")  # fmt: skip
 
     def status(self) -> list[ComponentStatus]:
         national = self.national
@@ -91,18 +103,26 @@ class HubStack:
                             self.kafka.bootstrap),
             ComponentStatus("mirrormaker2", self.mirror.pid is not None, self.mirror.pid, None,
                             f"{national.config.node}.regional -> hub"),
-            ComponentStatus("hub-indicators", bool(national._pid("hub-indicators")),
-                            national._pid("hub-indicators"), self.port, self.url),
-            ComponentStatus("hub-indicators-worker", bool(national._pid("hub-indicators-worker")),
-                            national._pid("hub-indicators-worker"), None,
-                            "regional comparison read model"),
+            *(row for service in HUB_SERVICES for row in self._service_status(service)),
+        ]  # fmt: skip
+
+    def _service_status(self, service: str) -> list[ComponentStatus]:
+        pid = self.national._pid
+        name = f"hub-{service}"
+        what = {"indicators": "regional comparison read model",
+                "reporting": "regional follow-up read model, signer"}[service]  # fmt: skip
+        return [
+            ComponentStatus(name, bool(pid(name)), pid(name), self.ports[service],
+                            self.service_url(service)),
+            ComponentStatus(f"{name}-worker", bool(pid(f"{name}-worker")), pid(f"{name}-worker"),
+                            None, what),
         ]  # fmt: skip
 
     def running(self) -> bool:
         return any(row.running for row in self.status())
 
     def down(self, echo: Callable[[str], None] = print) -> None:
-        for name in ("hub-indicators", "hub-indicators-worker"):
+        for name in (n for s in HUB_SERVICES for n in (f"hub-{s}", f"hub-{s}-worker")):
             pid = self.national._pid(name)
             if pid:
                 echo(f"stopping {name} (pid {pid})")

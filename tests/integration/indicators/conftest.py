@@ -16,6 +16,7 @@ from services.indicators.catalogue import SEED_PATH, load_catalogue
 from services.indicators.computing import ValuesComputer
 from services.indicators.events import REGIONAL_EVENTS
 from services.indicators.projections import IntakeHistory, RegionalAssessments, RegionalValues
+from services.indicators.regional_checkpoints import RegionalCheckpoints
 from services.indicators.worker import regional_topic
 from services.registry import REGISTRY
 from shared.backbone.relay import Relay
@@ -50,8 +51,9 @@ def node(
                        RegionalAssessments(regional_topics(settings))]  # fmt: skip
         relay = Relay(store, settings.kafka_bootstrap, partitions=1,
                       topic=regional_topic(settings), event_types=REGIONAL_EVENTS)  # fmt: skip
-        threads = start_worker(settings, REGISTRY, pool, stop, projections,
-                               {"regional relay": relay.run})  # fmt: skip
+        tasks = {"regional relay": relay.run,
+                 "regional checkpoints": RegionalCheckpoints(store).run}  # fmt: skip
+        threads = start_worker(settings, REGISTRY, pool, stop, projections, tasks)
         computer = ValuesComputer(pool, settings.schema, store, CATALOGUE, min_interval=0)
         yield app, computer
         stop.set()

@@ -1,5 +1,6 @@
 """The regional hub over MirrorMaker 2: a value a national node publishes reaches the hub's
-comparison on the hub's own Kafka cluster within 30 s, and only the regional topic crosses."""
+comparison on the hub's own Kafka cluster within 30 s, only the regional topic crosses, and the
+hub publishes a regional report from that topic alone which an auditor re-derives there."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from services.indicators.app import create_app, regional_topics
 from services.indicators.computing import ValuesComputer
 from services.indicators.projections import RegionalValues
 from services.registry import REGISTRY
+from services.reporting.app import create_app as create_reporting
+from shared.backbone.checkpoints import CheckpointSigner
+from shared.backbone.tamper import issue_checkpoint
 from shared.backbone.worker import start_worker
 from shared.db import create_pool, migrate, service_migrations
 from shared.settings import Settings
@@ -75,6 +79,24 @@ def hub(
     app.extensions["actnow.db"].close()
 
 
+@pytest.fixture(scope="module")
+def hub_reporting(
+    hub_database: str, hub_kafka: LocalKafka, identity_settings: Settings, identity_url: str,
+    mirror: MirrorMaker, tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Flask]:  # fmt: skip
+    """The hub's reporting service: no national history at all, only mk.regional."""
+    settings = settings_for(
+        "reporting", hub_database, hub_kafka.bootstrap,
+        Path(tmp_path_factory.mktemp("hub-reporting-state")), identity_settings.topic_prefix,
+        jwks_url=f"{identity_url}/.well-known/jwks.json", regional_sources=("mk",),
+    )  # fmt: skip
+    settings = Settings(**{**settings.__dict__, "node": "hub"})
+    migrate(settings.database_url, "reporting", service_migrations("reporting"))
+    app = create_reporting(settings)
+    yield app
+    app.extensions["actnow.db"].close()
+
+
 def test_a_national_value_reaches_the_hub_comparison_through_mirrormaker(
     node: tuple[Flask, ValuesComputer], hub: Flask, people: People,
     capsys: pytest.CaptureFixture[str],
@@ -127,3 +149,46 @@ def test_every_record_on_every_hub_topic_passes_the_privacy_scan(
           f" topics, {len(result.findings)} findings")  # fmt: skip
     assert result.records > 0
     assert result.clean, [str(f) for f in result.findings[:10]]
+
+
+def test_the_hub_publishes_a_regional_report_from_the_regional_topic_that_an_auditor_re_derives(
+    node: tuple[Flask, ValuesComputer], hub_reporting: Flask, people: People,
+) -> None:  # fmt: skip
+    national, computer = node
+    computer.compute("ME", None, TODAY)
+    settings = national.extensions["actnow.indicators"].settings
+    signer = CheckpointSigner.from_key_file(settings.origin, settings.checkpoint_key_file)
+    issue_checkpoint(computer.store, signer)  # the node's worker follows with a regional one
+    api = hub_reporting.test_client()
+    analyst = bearer(people.token("hub.analyst", ("regional_analyst", "regional")))
+    colleague = bearer(people.token("hub.analyst2", ("regional_analyst", "regional")))
+    drafted = api.post("/api/v1/reports", headers=analyst, json={
+        "kind": "regional", "period": "2024", "title": "Western Balkans 2024"})  # fmt: skip
+    assert drafted.status_code == 201, drafted.json
+    report = f"/api/v1/reports/{drafted.json['report_id']}"
+    assert api.post(f"{report}/submission", headers=analyst).status_code == 200
+    assert api.post(f"{report}/approval", headers=colleague).status_code == 200
+
+    def publish() -> dict | None:
+        answer = api.post(f"{report}/publication", headers=analyst)
+        return answer.json if answer.status_code == 200 else None
+
+    published = eventually(publish, timeout=240, every=1)["published"][-1]
+    (source,) = published["sources"]
+    assert source["origin"] == "mk.indicators"  # the node's log, proven from its regional topic
+    figures = api.get(f"{report}/versions/1/json", headers=analyst).json
+    assert "ME" in {row["country"] for row in figures["values"]}
+    auditor = bearer(people.token("hub.auditor", ("auditor", "regional")))
+    verdict = api.get(f"{report}/verification", headers=auditor).json
+    assert verdict["ok"], verdict
+    assert [s["name"] for s in verdict["steps"]] == [
+        "signature", "checkpoint mk.indicators", "consistency mk.indicators",
+        "replay mk.indicators", "re-render", "stored outputs"]  # fmt: skip
+
+
+def test_a_national_report_is_not_made_at_the_hub(hub_reporting: Flask, people: People) -> None:
+    monitor = bearer(people.token("me.monitor", ("monitor", "ME")))
+    answer = hub_reporting.test_client().post("/api/v1/reports", headers=monitor, json={
+        "kind": "national", "country": "ME", "period": "2024", "title": "Montenegro"})  # fmt: skip
+    assert answer.status_code == 409
+    assert "country" in answer.json["errors"]

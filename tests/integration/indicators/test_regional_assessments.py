@@ -119,17 +119,18 @@ def test_a_confirmed_score_reaches_the_hub_comparison_and_names_no_one(
 
 
 def regional_records(settings: Settings) -> list[tuple[int, bytes]]:
-    """Every record on the node's regional topic now, by offset (the relay writes one
-    partition)."""
+    """Every record on the node's regional topic now, by offset. The relay makes it with one
+    partition, but a hub projection that subscribes first makes it with three: read them all."""
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None,
                              enable_auto_commit=False)  # fmt: skip
-    partition = TopicPartition(regional_topic(settings), 0)
-    consumer.assign([partition])
-    consumer.seek_to_beginning(partition)
-    end = consumer.end_offsets([partition])[partition]
+    topic = regional_topic(settings)
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    ends = consumer.end_offsets(partitions)
     records: list[tuple[int, bytes]] = []
     deadline = time.monotonic() + 60
-    while consumer.position(partition) < end and time.monotonic() < deadline:
+    while any(consumer.position(p) < ends[p] for p in partitions) and time.monotonic() < deadline:
         for batch in consumer.poll(timeout_ms=1000).values():
             records += [(r.offset, r.value) for r in batch]
     consumer.close()

@@ -112,10 +112,11 @@ def test_the_node_runs_every_service_and_every_worker_of_the_code(services):
         assert f"services.{service}.worker" in workers
 
 
-def test_the_hub_runs_the_indicators_service_and_worker_as_the_hub(services):
+def test_the_hub_runs_the_indicators_and_reporting_services_and_workers_as_the_hub(services):
     hub = in_profile(built(services), "hub")
     runs = {web_module(s) or worker_module(s): s for s in hub.values() if command(s)[0] != "actnow"}
-    assert set(runs) == {"services.indicators.wsgi:app", "services.indicators.worker"}
+    assert set(runs) == {f"services.{name}.{part}" for name in ("indicators", "reporting")
+                         for part in ("wsgi:app", "worker")}  # fmt: skip
     for spec in runs.values():
         assert spec["environment"]["ACTNOW_NODE"] == "hub"
         assert set(spec["environment"]["REGIONAL_SOURCES"].split(",")) == set(NODES)

@@ -1,0 +1,194 @@
+"""What a regional report rests on: the national nodes' regional topics, as the hub receives them
+— never a node's case-level history, which does not leave the country.
+
+Each node's topic carries its regional figures (disclosure-controlled values, confirmed scores,
+implementation rates) and, after them, regional checkpoints: a signed checkpoint of the node's
+indicators log with a consistency proof from the previous one and an inclusion proof for every
+figure since (`services/indicators/regional_checkpoints.py`). `check_chain` walks that chain;
+a report pins one of its checkpoints per node (origin `<node>.indicators`, size, root, signed
+note) and reads the figures it proves. An auditor replays the same topic and walks the same
+chain, from the first checkpoint to the pinned one and on to the latest (the node's log only
+grew since the report was published)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from kafka import KafkaConsumer, TopicPartition
+
+from services.indicators.events import REGIONAL_CHECKPOINT, REGIONAL_FIGURES
+from services.reporting.basis import BasisError, PinnedLog
+from shared.backbone import merkle
+from shared.backbone.checkpoints import verifier_from_string, verify_signed
+from shared.backbone.envelope import RecordedEvent
+from shared.backbone.projections import DeadLetter, decode_record
+from shared.backbone.registry import EventRegistry
+
+
+def regional_topic(prefix: str, node: str) -> str:
+    return f"{prefix}{node}.regional"
+
+
+def node_of(origin: str) -> str:
+    """`mk.indicators` -> `mk`."""
+    return origin.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class RegionalHistory:
+    """A node's regional topic, its chain of checkpoints checked: the figures each proves."""
+
+    topic: str
+    chain: tuple[PinnedLog, ...]  # in log order, each consistent with the one before
+    figures: tuple[RecordedEvent, ...]  # proven by the chain, in log order
+    pending: int  # figures after the latest checkpoint, not proven yet
+
+    @property
+    def latest(self) -> PinnedLog:
+        if not self.chain:
+            raise BasisError(f"{self.topic} carries no regional checkpoint yet: the node's"
+                             " indicators worker publishes one a few seconds after its"
+                             " figures")  # fmt: skip
+        return self.chain[-1]
+
+    def up_to(self, pinned: PinnedLog) -> list[RecordedEvent]:
+        """The figures the pinned checkpoint proves; it must be one of the chain's."""
+        if not any((c.size, c.root, c.note) == (pinned.size, pinned.root, pinned.note)
+                   for c in self.chain):  # fmt: skip
+            raise BasisError(f"the pinned checkpoint of {pinned.origin} (size {pinned.size}) is"
+                             f" not among the {len(self.chain)} regional checkpoints on"
+                             f" {self.topic}")  # fmt: skip
+        return [f for f in self.figures if f.log_index <= pinned.size]
+
+
+def check_chain(topic: str, events: Iterable[RecordedEvent]) -> RegionalHistory:
+    """Checks the topic's regional checkpoints in log order — each signed by the key the first
+    one names, each a consistent extension of the one before, each proving exactly the figures
+    appended since — and returns what they prove. Raises `BasisError` naming the first thing
+    that does not hold."""
+    by_index: dict[int, RecordedEvent] = {}
+    for event in events:
+        seen = by_index.get(event.log_index)
+        if seen is not None and seen.leaf_hash != event.leaf_hash:
+            raise BasisError(f"{topic}: two different events claim log index {event.log_index}")
+        by_index[event.log_index] = event  # MirrorMaker 2 may deliver one twice
+    ordered = [by_index[i] for i in sorted(by_index)]
+    for event in ordered:
+        if event.event_type not in (*REGIONAL_FIGURES, REGIONAL_CHECKPOINT):
+            raise BasisError(f"{topic} log index {event.log_index}: {event.event_type} is not a"
+                             " regional event")  # fmt: skip
+    figures = {e.log_index: e for e in ordered if e.event_type in REGIONAL_FIGURES}
+    chain: list[PinnedLog] = []
+    for event in (e for e in ordered if e.event_type == REGIONAL_CHECKPOINT):
+        chain.append(_checked(topic, event, chain[-1] if chain else None, figures))
+    covered = chain[-1].size if chain else 0
+    return RegionalHistory(
+        topic, tuple(chain), tuple(f for i, f in sorted(figures.items()) if i <= covered),
+        sum(1 for i in figures if i > covered),
+    )  # fmt: skip
+
+
+def _checked(topic: str, event: RecordedEvent, previous: PinnedLog | None,
+             figures: dict[int, RecordedEvent]) -> PinnedLog:  # fmt: skip
+    p = event.payload
+    where = f"{topic}: the regional checkpoint at log index {event.log_index}"
+    pinned = PinnedLog(p["origin"], p["size"], p["root"], p["note"], p["verifier"])
+    if previous is not None and pinned.verifier != previous.verifier:
+        raise BasisError(f"{where} is signed by another key than the checkpoints before it")
+    trusted = verifier_from_string(pinned.verifier)
+    try:
+        signed = verify_signed(pinned.note, trusted.key_name, trusted.public_key)
+    except ValueError as exc:
+        raise BasisError(f"{where}: its signature fails ({exc})") from exc
+    if (signed.origin, signed.size, signed.root.hex()) != (pinned.origin, pinned.size,
+                                                            pinned.root):  # fmt: skip
+        raise BasisError(f"{where} does not say what its signed note says")
+    if previous is not None and pinned.origin != previous.origin:
+        raise BasisError(f"{where} is of {pinned.origin}, the ones before of {previous.origin}")
+    before = previous.size if previous is not None else 0
+    if p["previous_size"] != before:
+        raise BasisError(f"{where} follows a checkpoint of size {p['previous_size']}, but the"
+                         f" one before it on the topic has size {before}")  # fmt: skip
+    if previous is not None and not merkle.verify_consistency(
+        before, pinned.size, bytes.fromhex(previous.root), bytes.fromhex(pinned.root),
+        [bytes.fromhex(h) for h in p["consistency"]],
+    ):  # fmt: skip
+        raise BasisError(f"{where}: the log of size {pinned.size} is not an extension of the"
+                         f" one of size {before}")  # fmt: skip
+    proven = {entry["log_index"]: entry for entry in p["included"]}
+    due = {i for i in figures if before < i <= pinned.size}
+    if set(proven) != due:
+        unproven, stray = sorted(due - set(proven)), sorted(set(proven) - due)
+        raise BasisError(f"{where} proves log indexes {stray[:5]} that are not regional figures"
+                         f" on the topic" if stray else
+                         f"{where} leaves the figures at log indexes {unproven[:5]}"
+                         " unproven")  # fmt: skip
+    root = bytes.fromhex(pinned.root)
+    for index in sorted(due):
+        entry, figure = proven[index], figures[index]
+        if entry["leaf_hash"] != figure.leaf_hash.hex() or not merkle.verify_inclusion(
+            figure.leaf_hash, index - 1, pinned.size, [bytes.fromhex(h) for h in entry["proof"]],
+            root,
+        ):  # fmt: skip
+            raise BasisError(f"{topic}: the {figure.event_type} at log index {index} is not"
+                             f" the one the node's log of size {pinned.size} holds")  # fmt: skip
+    return pinned
+
+
+def read_topic(
+    bootstrap: str, topic: str, registry: EventRegistry, timeout: float = 120.0,
+    progress: Callable[[int], None] = lambda done: None,
+) -> list[RecordedEvent]:  # fmt: skip
+    """Every event on the topic, from the beginning to its current end. Raises when a record
+    does not decode or its leaf hash does not recompute (`decode_record` checks it)."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        if not partitions:
+            raise BasisError(f"the topic {topic} does not exist: has the node published its"
+                             " regional figures, and does the hub replicate them?")  # fmt: skip
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        found: list[RecordedEvent] = []
+        deadline = time.monotonic() + timeout
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            if time.monotonic() > deadline:
+                raise BasisError(f"reading {topic} took longer than {timeout:.0f} s")
+            for records in consumer.poll(timeout_ms=500, max_records=10_000).values():
+                for record in records:
+                    try:
+                        found.append(decode_record(record.value, registry))
+                    except DeadLetter as letter:
+                        raise BasisError(f"{topic} offset {record.offset}: {letter}") from letter
+            progress(len(found))
+    finally:
+        consumer.close()
+    return found
+
+
+def regional_history(bootstrap: str, topic: str, registry: EventRegistry) -> RegionalHistory:
+    return check_chain(topic, read_topic(bootstrap, topic, registry))
+
+
+def pin_regional(
+    bootstrap: str, topic: str, registry: EventRegistry, wait: float = 0.0
+) -> tuple[PinnedLog, list[RecordedEvent]]:
+    """The latest regional checkpoint of the node and the figures it proves. Figures published
+    after it are proven a few seconds later by the next one, so up to `wait` seconds are given
+    for it before the report rests on what is proven."""
+    give_up = time.monotonic() + wait
+    while True:
+        history = regional_history(bootstrap, topic, registry)
+        if (history.chain and not history.pending) or time.monotonic() > give_up:
+            latest = history.latest
+            return latest, history.up_to(latest)
+        time.sleep(1.0)
+
+
+def figures_of(pinned: Sequence[PinnedLog], replayed: dict[str, list[RecordedEvent]]
+               ) -> list[RecordedEvent]:  # fmt: skip
+    """All nodes' figures, node by node in the order pinned."""
+    return [event for log in pinned for event in replayed.get(log.origin, [])]
