@@ -26,7 +26,8 @@ ACTNOW = ROOT / ".venv" / "bin" / "actnow"
 
 
 def stack_env() -> dict[str, str]:
-    env_file = ROOT / ".local" / "stack.env"
+    """The stack's settings: `.local` (make demo), or the one ACTNOW_STATE_DIR names."""
+    env_file = Path(os.environ.get("ACTNOW_STATE_DIR") or ROOT / ".local") / "stack.env"
     found = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
     return {key.strip(): value.strip() for key, value in found.items()}
 

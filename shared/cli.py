@@ -109,9 +109,10 @@ def _regional_figures_published(countries: list[str], period: str, seconds: floa
     the period and the confirmed assessment scores loaded just before: the regional report is
     made from what the regional topic carries, so it waits for them."""
     settings = Settings.from_env("indicators", with_stack_defaults())
-    query = sql.SQL("SELECT event_type, count(DISTINCT payload->>'country') FROM {}.events"
-                    " WHERE event_type = ANY(%s) AND coalesce(payload->>'period',"
-                    " payload->>'year') = %s GROUP BY event_type"
+    query = sql.SQL("SELECT event_type, count(DISTINCT body->>'country') FROM"
+                    " (SELECT event_type, convert_from(payload, 'UTF8')::jsonb AS body"
+                    "  FROM {}.events WHERE event_type = ANY(%s)) AS regional"
+                    " WHERE coalesce(body->>'period', body->>'year') = %s GROUP BY event_type"
                     ).format(sql.Identifier(settings.schema))  # fmt: skip
     wanted = [REGIONAL_VALUES, REGIONAL_ASSESSMENTS]
 
