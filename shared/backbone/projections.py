@@ -37,6 +37,7 @@ from shared.backbone.relay import ensure_topic
 
 log = logging.getLogger(__name__)
 # how long a running projection may go without partitions before it joins its group again
+# (looked up at every turn of the loop, so a test can shorten it)
 UNASSIGNED_PATIENCE = 30.0
 
 Tables = Mapping[str, sql.Composable]  # logical table name -> this generation's table
@@ -278,8 +279,11 @@ class ProjectionRunner:
                 if consumer.assignment():
                     unassigned_since = time.monotonic()
                 elif time.monotonic() - unassigned_since > UNASSIGNED_PATIENCE:
-                    # a group joined before the broker knew the topic's partitions can stay
-                    # empty until the next metadata refresh (minutes): join again
+                    # kafka-python 3.0.12 can leave a consumer without partitions for good: when
+                    # poll() gives up during a join that metadata forced, the join's result is
+                    # never applied (see test_projection_without_partitions.py). And a partition
+                    # added to the topic goes to nobody before a metadata refresh (5 min). A new
+                    # consumer mends both.
                     log.warning("projection %s has no partitions after %.0f s; subscribing again",
                                 self.projection.name, UNASSIGNED_PATIENCE)  # fmt: skip
                     consumer.close()
