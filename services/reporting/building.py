@@ -20,6 +20,7 @@ from services.indicators.computing import compute_country
 from services.indicators.evaluator import Period, Value
 from services.indicators.events import REGIONAL_ASSESSMENTS, REGIONAL_VALUES
 from services.indicators.persons import person_from_case
+from services.indicators.profiles import profile_from, profile_stream
 from services.intake.projections import CASE_STREAM_PREFIX, case_id_of, country_of
 from services.intake.submissions import SUBMITTED
 from services.reporting import recommendations, rendering
@@ -126,6 +127,16 @@ def regional_profile_versions(events: Sequence[RecordedEvent], period: str) -> d
     return dict(sorted(found.items()))
 
 
+def national_profile_version(
+    events: Sequence[RecordedEvent], catalogue: Catalogue, country: str
+) -> dict[str, str]:
+    """The country's national profile version confirmed in the pinned indicators log, if any."""
+    stream = profile_stream(country, catalogue.catalog_version)
+    mine = [event for event in events if event.stream_id == stream]
+    confirmed = profile_from(country, catalogue.catalog_version, mine).confirmed_version
+    return {country: str(confirmed.number)} if confirmed is not None else {}
+
+
 def _value(v: dict, period: str) -> Value:
     return Value(v["indicator"], Period.calendar_year(int(period)),
                  tuple((str(a), str(b)) for a, b in v["cell"]), v["numerator"], v["denominator"],
@@ -218,7 +229,8 @@ def content_of(
         values = series(catalogue, replayed.get("intake", ()), chosen, report.period)
         scores = assessments_of(replayed.get("indicators", ()), chosen, report.period)
         follow_up = follow_up_of(replayed.get(OWN, ()), report.country, report.period)
-        profiles: dict[str, str] = {}
+        profiles = national_profile_version(replayed.get("indicators", ()), catalogue,
+                                            report.country)  # fmt: skip
     else:
         figures = replayed.get(REGIONAL, ())
         values = regional_series(figures, report.period)
