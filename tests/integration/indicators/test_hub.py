@@ -185,6 +185,20 @@ def test_the_hub_publishes_a_regional_report_from_the_regional_topic_that_an_aud
         "signature", "checkpoint mk.indicators", "consistency mk.indicators",
         "replay mk.indicators", "re-render", "stored outputs"]  # fmt: skip
 
+    # the node publishes again (and proves it): the report still re-derives from its basis
+    with computer.pool.connection() as conn:
+        conn.execute("DELETE FROM indicators.regional_publications WHERE country = 'ME'")
+    computer.compute("ME", None, TODAY)
+    issue_checkpoint(computer.store, signer)
+
+    def grown() -> dict | None:
+        found = api.get(f"{report}/verification", headers=auditor).json
+        chain = next(s["detail"] for s in found["steps"] if s["name"].startswith("consistency"))
+        return found if f"up to size {source['size']}" not in chain else None
+
+    again = eventually(grown, timeout=240, every=2)
+    assert again["ok"], again
+
 
 def test_a_national_report_is_not_made_at_the_hub(hub_reporting: Flask, people: People) -> None:
     monitor = bearer(people.token("me.monitor", ("monitor", "ME")))
