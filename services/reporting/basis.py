@@ -9,7 +9,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flask import g, has_request_context
@@ -139,6 +139,10 @@ class MissingEvents(BasisError):
     pass
 
 
+class NoSuchTopic(BasisError):
+    pass
+
+
 def _replay_once(
     bootstrap: str,
     topic: str,
@@ -147,32 +151,13 @@ def _replay_once(
     progress: Callable[[int, int], None],
     timeout: float,
 ) -> list[RecordedEvent]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             fetch_max_bytes=64 * 1024 * 1024,
-                             max_partition_fetch_bytes=16 * 1024 * 1024)  # fmt: skip
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        if not partitions:
-            raise BasisError(f"the topic {topic} does not exist")
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        found: dict[int, RecordedEvent] = {}
-        deadline = time.monotonic() + timeout
-        while any(consumer.position(tp) < ends[tp] for tp in partitions):
-            if time.monotonic() > deadline:
-                raise BasisError(f"replaying {topic} took longer than {timeout:.0f} s")
-            for records in consumer.poll(timeout_ms=500, max_records=10_000).values():
-                for record in records:
-                    try:
-                        event = decode_record(record.value, registry)
-                    except DeadLetter as letter:
-                        raise BasisError(f"{topic} offset {record.offset}: {letter}") from letter
-                    if event.log_index <= pinned.size:
-                        found[event.log_index] = event  # the relay may have sent it twice
-            progress(min(len(found), pinned.size), pinned.size)
-    finally:
-        consumer.close()
+    found: dict[int, RecordedEvent] = {}
+    for event in topic_events(bootstrap, topic, registry, timeout):
+        if event.log_index <= pinned.size:
+            found[event.log_index] = event  # the relay may have sent it twice
+            if len(found) % 10_000 == 0:
+                progress(len(found), pinned.size)
+    progress(min(len(found), pinned.size), pinned.size)
     missing = pinned.size - len(found)
     if missing:
         raise MissingEvents(f"{missing} events of the pinned {pinned.size} are not on {topic}")
@@ -183,3 +168,35 @@ def _replay_once(
                          f" {pinned.origin}: {root[:16]}... instead of"
                          f" {pinned.root[:16]}...")  # fmt: skip
     return events
+
+
+def topic_events(
+    bootstrap: str, topic: str, registry: EventRegistry, timeout: float = 300.0
+) -> Iterator[RecordedEvent]:
+    """Every event on the topic, from the beginning of each partition to where it ends now.
+    Raises when a record does not decode or its leaf hash does not recompute (`decode_record`
+    checks it), or when reading takes longer than `timeout` seconds."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                             fetch_max_bytes=64 * 1024 * 1024,
+                             max_partition_fetch_bytes=16 * 1024 * 1024)  # fmt: skip
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        if not partitions:
+            raise NoSuchTopic(f"the topic {topic} does not exist")
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        deadline = time.monotonic() + timeout
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            if time.monotonic() > deadline:
+                raise BasisError(f"reading {topic} took longer than {timeout:.0f} s")
+            for records in consumer.poll(timeout_ms=500, max_records=10_000).values():
+                for record in records:
+                    if record.offset >= ends[TopicPartition(record.topic, record.partition)]:
+                        continue  # written after the read began: not part of this reading
+                    try:
+                        yield decode_record(record.value, registry)
+                    except DeadLetter as letter:
+                        raise BasisError(f"{topic} offset {record.offset}: {letter}") from letter
+    finally:
+        consumer.close()

@@ -13,17 +13,14 @@ grew since the report was published)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kafka import KafkaConsumer, TopicPartition
-
 from services.indicators.events import REGIONAL_CHECKPOINT, REGIONAL_FIGURES
-from services.reporting.basis import BasisError, PinnedLog
+from services.reporting.basis import BasisError, NoSuchTopic, PinnedLog, topic_events
 from shared.backbone import merkle
 from shared.backbone.checkpoints import verifier_from_string, verify_signed
 from shared.backbone.envelope import RecordedEvent
-from shared.backbone.projections import DeadLetter, decode_record
 from shared.backbone.registry import EventRegistry
 
 
@@ -137,40 +134,12 @@ def _checked(topic: str, event: RecordedEvent, previous: PinnedLog | None,
     return pinned
 
 
-def read_topic(
-    bootstrap: str, topic: str, registry: EventRegistry, timeout: float = 120.0,
-    progress: Callable[[int], None] = lambda done: None,
-) -> list[RecordedEvent]:  # fmt: skip
-    """Every event on the topic, from the beginning to its current end. Raises when a record
-    does not decode or its leaf hash does not recompute (`decode_record` checks it)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        if not partitions:
-            raise BasisError(f"the topic {topic} does not exist: has the node published its"
-                             " regional figures, and does the hub replicate them?")  # fmt: skip
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        found: list[RecordedEvent] = []
-        deadline = time.monotonic() + timeout
-        while any(consumer.position(tp) < ends[tp] for tp in partitions):
-            if time.monotonic() > deadline:
-                raise BasisError(f"reading {topic} took longer than {timeout:.0f} s")
-            for records in consumer.poll(timeout_ms=500, max_records=10_000).values():
-                for record in records:
-                    try:
-                        found.append(decode_record(record.value, registry))
-                    except DeadLetter as letter:
-                        raise BasisError(f"{topic} offset {record.offset}: {letter}") from letter
-            progress(len(found))
-    finally:
-        consumer.close()
-    return found
-
-
 def regional_history(bootstrap: str, topic: str, registry: EventRegistry) -> RegionalHistory:
-    return check_chain(topic, read_topic(bootstrap, topic, registry))
+    try:
+        return check_chain(topic, topic_events(bootstrap, topic, registry, timeout=120.0))
+    except NoSuchTopic as exc:
+        raise BasisError(f"{exc}: has the node published its regional figures, and does the"
+                         " hub replicate them?") from exc  # fmt: skip
 
 
 def pin_regional(
@@ -186,9 +155,3 @@ def pin_regional(
             latest = history.latest
             return latest, history.up_to(latest)
         time.sleep(1.0)
-
-
-def figures_of(pinned: Sequence[PinnedLog], replayed: dict[str, list[RecordedEvent]]
-               ) -> list[RecordedEvent]:  # fmt: skip
-    """All nodes' figures, node by node in the order pinned."""
-    return [event for log in pinned for event in replayed.get(log.origin, [])]
