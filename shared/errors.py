@@ -81,6 +81,19 @@ class TooManyRequests(Problem):
         return {"Retry-After": str(self.retry_after)}
 
 
+@dataclass
+class ServiceUnavailable(Problem):
+    """A dependency (the database) did not answer: the client may try again shortly."""
+
+    retry_after: int = 5
+    status: ClassVar[int] = 503
+    title: ClassVar[str] = "Service unavailable"
+    type_slug: ClassVar[str] = "unavailable"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 def problem_body(
     status: int,
     title: str,

@@ -12,12 +12,13 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from apispec import BasePlugin
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema
 from marshmallow import fields as ma_fields
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from shared import audit_api, logs, metrics
@@ -31,6 +32,7 @@ from shared.errors import (
     PROBLEM_JSON,
     PreconditionFailed,
     Problem,
+    ServiceUnavailable,
     ValidationProblem,
     problem_body,
 )
@@ -253,6 +255,13 @@ def _install_error_handlers(app: Flask) -> None:
     def handle_unexpected(exc: Exception) -> Response:
         if isinstance(exc, HTTPException):
             raise exc
+        if isinstance(exc, PoolTimeout | psycopg.OperationalError):
+            # the database is restarting or out of reach: a known, passing condition the
+            # client can retry (with If-Match where it writes), not an error of ours
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+            unavailable = ServiceUnavailable("the database did not answer; try again in a few"
+                                             " seconds")  # fmt: skip
+            return handle_problem(unavailable)
         log.exception("unhandled error on %s %s", request.method, request.path)
         error = InternalServerError()
         return problem_response(

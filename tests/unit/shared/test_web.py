@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -46,6 +46,11 @@ def _example_blueprint() -> Blueprint:
         expected = if_match_version()
         with stream_precondition(expected):
             raise ConcurrencyError(case_id, expected if expected is not None else 1, 4)
+
+    @blp.route("/database")
+    def database() -> None:
+        with current_app.extensions["actnow.db"].connection(timeout=0.5):
+            pass  # never reached: nothing answers on port 9
 
     @blp.route("/boom")
     def boom() -> None:
@@ -92,6 +97,16 @@ def test_an_unexpected_error_is_500_without_leaking_internals(client: FlaskClien
     response = client.get("/api/v1/example/boom")
     assert response.status_code == 500
     assert "secret" not in response.get_data(as_text=True)
+
+
+def test_a_database_out_of_reach_is_503_to_try_again_not_an_unexpected_500(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/api/v1/example/database")
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"] == "5"
+    assert "database did not answer" in response.get_json()["detail"]
 
 
 def test_healthz_answers_even_when_dependencies_are_down(client: FlaskClient) -> None:
