@@ -25,6 +25,7 @@ from services.indicators.projections import (
     RegionalValues,
     StoredEvent,
 )
+from services.indicators.regional_chains import RegionalChains
 from services.indicators.translations import CatalogueTranslations
 from shared.auth import REGIONAL, Principal, authenticated
 from shared.backbone.projections import query_read_model
@@ -48,6 +49,7 @@ class Indicators:
     regional: RegionalValues
     translations: CatalogueTranslations
     regional_assessments: RegionalAssessments
+    chains: RegionalChains
 
 
 def indicators() -> Indicators:
@@ -247,6 +249,55 @@ def comparison(query: dict[str, Any]) -> dict[str, Any]:
                   and row["profile_status"] in COMPARABLE_STATUSES} for row in rows]  # fmt: skip
     return {"indicator": indicator.code, "title": indicator.title, "unit": indicator.unit,
             "period": query["period"], "countries": countries}  # fmt: skip
+
+
+class ChainProblemOut(Schema):
+    log_index = fields.Integer()
+    problem = fields.String()
+
+
+class ChainOut(Schema):
+    origin = fields.String()
+    size = fields.Integer(allow_none=True)
+    root = fields.String(allow_none=True)
+    checkpoints = fields.Integer()
+    accepted_at = fields.DateTime(allow_none=True)
+    proven_figures = fields.Integer()
+    unproven_figures = fields.Integer()
+    problems = fields.List(fields.Nested(ChainProblemOut))
+
+
+class ChainsOut(Schema):
+    nodes = fields.List(fields.Nested(ChainOut))
+
+
+@blp.route("/regional/checkpoints")
+@blp.response(200, ChainsOut)
+def regional_checkpoints() -> dict[str, Any]:
+    """At the hub: how far each node's regional figures are proven — its last regional
+    checkpoint the hub accepted (each checked against the one before), the figures it proves
+    and those still waiting for the next one, and every checkpoint the hub refused, and why."""
+    principal = authenticated()
+    if not any(g.role in REGIONAL_READERS and g.scope == REGIONAL for g in principal.grants):
+        raise Forbidden("this needs a regional role: regional_analyst, auditor or platform_admin")
+    service = indicators()
+    rows = query_read_model(
+        service.pool, service.settings.schema, service.chains,
+        "SELECT f.origin, c.size, c.root, coalesce(c.checkpoints, 0) AS checkpoints,"
+        " c.accepted_at, count(*) FILTER (WHERE f.log_index <= coalesce(c.size, 0))"
+        " AS proven_figures, count(*) FILTER (WHERE f.log_index > coalesce(c.size, 0))"
+        " AS unproven_figures FROM {schema}.regional_chain_figures f"
+        " LEFT JOIN {schema}.regional_chains c USING (origin)"
+        " GROUP BY f.origin, c.size, c.root, c.checkpoints, c.accepted_at ORDER BY f.origin",
+        (),
+    )  # fmt: skip
+    problems = query_read_model(
+        service.pool, service.settings.schema, service.chains,
+        "SELECT origin, log_index, problem FROM {schema}.regional_chain_problems"
+        " ORDER BY origin, log_index", (),
+    )  # fmt: skip
+    return {"nodes": [{**row, "problems": [p for p in problems if p["origin"] == row["origin"]]}
+                      for row in rows]}  # fmt: skip
 
 
 def _scores(service: Indicators, code: str, year: int) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from services.indicators.assessment_api import assessments_blp
 from services.indicators.catalogue import SEED_PATH, load_catalogue
 from services.indicators.cycle_api import cycles_blp
 from services.indicators.projections import IntakeHistory, RegionalAssessments, RegionalValues
+from services.indicators.regional_chains import RegionalChains
 from services.indicators.translations import load_translations
 from shared.settings import Settings
 from shared.web import create_service_app
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     translations = load_translations(catalogue)
     scores = RegionalAssessments(regional_topics(settings))
     app.extensions["actnow.indicators"] = Indicators(
-        settings, app.extensions["actnow.db"], catalogue, history, regional, translations, scores
-    )
+        settings, app.extensions["actnow.db"], catalogue, history, regional, translations, scores,
+        RegionalChains(regional_topics(settings)),
+    )  # fmt: skip
     return app

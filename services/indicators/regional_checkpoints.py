@@ -13,6 +13,7 @@ it reads stood in the node's log, unaltered, at the size a regional report pins.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from threading import Event as StopFlag
 from typing import Any
@@ -113,3 +114,68 @@ class RegionalCheckpoints:
             return verifier
         raise ValueError(f"no published key verifies the checkpoint of size"
                          f" {signed.checkpoint.size}")  # fmt: skip
+
+
+# --- checking, at the hub and for auditors ------------------------------------------------------
+class ChainError(ValueError):
+    """A regional checkpoint that does not hold; the message says what."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """A regional checkpoint that held: the node's log at `size` had root `root`."""
+
+    origin: str
+    size: int
+    root: str  # hex
+    note: str
+    verifier: str
+
+
+def check_link(payload: Mapping[str, Any], previous: Link | None,
+               leaves: Mapping[int, bytes]) -> Link:  # fmt: skip
+    """Checks one regional checkpoint against the one before it on the topic (None for the
+    first): signed by the same key, saying what its note says, a consistent extension of it,
+    and proving exactly the figures after it — `leaves` maps the log index of every figure
+    received to its leaf hash (recomputed from the event on receipt). Raises `ChainError`."""
+    link = Link(payload["origin"], payload["size"], payload["root"], payload["note"],
+                payload["verifier"])  # fmt: skip
+    if previous is not None and link.verifier != previous.verifier:
+        raise ChainError("it is signed by another key than the checkpoints before it")
+    trusted = verifier_from_string(link.verifier)
+    try:
+        signed = verify_signed(link.note, trusted.key_name, trusted.public_key)
+    except ValueError as exc:
+        raise ChainError(f"its signature fails ({exc})") from exc
+    if (signed.origin, signed.size, signed.root.hex()) != (link.origin, link.size, link.root):
+        raise ChainError("it does not say what its signed note says")
+    if previous is not None and link.origin != previous.origin:
+        raise ChainError(f"it is of {link.origin}, the ones before of {previous.origin}")
+    before = previous.size if previous is not None else 0
+    if payload["previous_size"] != before:
+        raise ChainError(f"it follows a checkpoint of size {payload['previous_size']}, but the"
+                         f" one before it on the topic has size {before}")  # fmt: skip
+    if previous is not None and not merkle.verify_consistency(
+        before, link.size, bytes.fromhex(previous.root), bytes.fromhex(link.root),
+        [bytes.fromhex(h) for h in payload["consistency"]],
+    ):  # fmt: skip
+        raise ChainError(f"the log of size {link.size} is not an extension of the one of size"
+                         f" {before}")  # fmt: skip
+    proven = {entry["log_index"]: entry for entry in payload["included"]}
+    due = {i for i in leaves if before < i <= link.size}
+    if set(proven) != due:
+        unproven, stray = sorted(due - set(proven)), sorted(set(proven) - due)
+        raise ChainError(
+            f"it proves log indexes {stray[:5]} that are not regional figures on the topic"
+            if stray
+            else f"it leaves the figures at log indexes {unproven[:5]} unproven"
+        )
+    root = bytes.fromhex(link.root)
+    for index in sorted(due):
+        entry, leaf = proven[index], leaves[index]
+        if entry["leaf_hash"] != leaf.hex() or not merkle.verify_inclusion(
+            leaf, index - 1, link.size, [bytes.fromhex(h) for h in entry["proof"]], root
+        ):  # fmt: skip
+            raise ChainError(f"the figure at log index {index} is not the one the node's log of"
+                             f" size {link.size} holds")  # fmt: skip
+    return link

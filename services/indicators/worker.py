@@ -18,6 +18,7 @@ from services.indicators.cycle_views import Institutions, MonitoringCycles, Requ
 from services.indicators.events import REGIONAL_EVENTS
 from services.indicators.followup import ImplementationRatesInbox, RatesForwarder
 from services.indicators.projections import IntakeHistory, RegionalAssessments, RegionalValues
+from services.indicators.regional_chains import RegionalChains
 from services.indicators.regional_checkpoints import RegionalCheckpoints
 from services.registry import REGISTRY
 from shared.backbone.projections import Projection
@@ -47,6 +48,7 @@ def projections(settings: Settings) -> list[Projection]:
         found.append(RegionalValues(regional_topics(settings), catalogue.disclosure.min_cell,
                                     catalogue.disclosure.k_cross))  # fmt: skip
         found.append(RegionalAssessments(regional_topics(settings)))
+        found.append(RegionalChains(regional_topics(settings)))
     return found
 
 

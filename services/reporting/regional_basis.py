@@ -17,9 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from services.indicators.events import REGIONAL_CHECKPOINT, REGIONAL_FIGURES
+from services.indicators.regional_checkpoints import ChainError, Link, check_link
 from services.reporting.basis import BasisError, NoSuchTopic, PinnedLog, topic_events
-from shared.backbone import merkle
-from shared.backbone.checkpoints import verifier_from_string, verify_signed
 from shared.backbone.envelope import RecordedEvent
 from shared.backbone.registry import EventRegistry
 
@@ -89,49 +88,14 @@ def check_chain(topic: str, events: Iterable[RecordedEvent]) -> RegionalHistory:
 
 def _checked(topic: str, event: RecordedEvent, previous: PinnedLog | None,
              figures: dict[int, RecordedEvent]) -> PinnedLog:  # fmt: skip
-    p = event.payload
-    where = f"{topic}: the regional checkpoint at log index {event.log_index}"
-    pinned = PinnedLog(p["origin"], p["size"], p["root"], p["note"], p["verifier"])
-    if previous is not None and pinned.verifier != previous.verifier:
-        raise BasisError(f"{where} is signed by another key than the checkpoints before it")
-    trusted = verifier_from_string(pinned.verifier)
+    before = None if previous is None else Link(previous.origin, previous.size, previous.root,
+                                                previous.note, previous.verifier)  # fmt: skip
     try:
-        signed = verify_signed(pinned.note, trusted.key_name, trusted.public_key)
-    except ValueError as exc:
-        raise BasisError(f"{where}: its signature fails ({exc})") from exc
-    if (signed.origin, signed.size, signed.root.hex()) != (pinned.origin, pinned.size,
-                                                            pinned.root):  # fmt: skip
-        raise BasisError(f"{where} does not say what its signed note says")
-    if previous is not None and pinned.origin != previous.origin:
-        raise BasisError(f"{where} is of {pinned.origin}, the ones before of {previous.origin}")
-    before = previous.size if previous is not None else 0
-    if p["previous_size"] != before:
-        raise BasisError(f"{where} follows a checkpoint of size {p['previous_size']}, but the"
-                         f" one before it on the topic has size {before}")  # fmt: skip
-    if previous is not None and not merkle.verify_consistency(
-        before, pinned.size, bytes.fromhex(previous.root), bytes.fromhex(pinned.root),
-        [bytes.fromhex(h) for h in p["consistency"]],
-    ):  # fmt: skip
-        raise BasisError(f"{where}: the log of size {pinned.size} is not an extension of the"
-                         f" one of size {before}")  # fmt: skip
-    proven = {entry["log_index"]: entry for entry in p["included"]}
-    due = {i for i in figures if before < i <= pinned.size}
-    if set(proven) != due:
-        unproven, stray = sorted(due - set(proven)), sorted(set(proven) - due)
-        raise BasisError(f"{where} proves log indexes {stray[:5]} that are not regional figures"
-                         f" on the topic" if stray else
-                         f"{where} leaves the figures at log indexes {unproven[:5]}"
-                         " unproven")  # fmt: skip
-    root = bytes.fromhex(pinned.root)
-    for index in sorted(due):
-        entry, figure = proven[index], figures[index]
-        if entry["leaf_hash"] != figure.leaf_hash.hex() or not merkle.verify_inclusion(
-            figure.leaf_hash, index - 1, pinned.size, [bytes.fromhex(h) for h in entry["proof"]],
-            root,
-        ):  # fmt: skip
-            raise BasisError(f"{topic}: the {figure.event_type} at log index {index} is not"
-                             f" the one the node's log of size {pinned.size} holds")  # fmt: skip
-    return pinned
+        link = check_link(event.payload, before, {i: f.leaf_hash for i, f in figures.items()})
+    except ChainError as exc:
+        raise BasisError(f"{topic}: the regional checkpoint at log index {event.log_index}:"
+                         f" {exc}") from exc  # fmt: skip
+    return PinnedLog(link.origin, link.size, link.root, link.note, link.verifier)
 
 
 def regional_history(bootstrap: str, topic: str, registry: EventRegistry) -> RegionalHistory:

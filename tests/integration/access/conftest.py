@@ -108,8 +108,8 @@ def node(
         jwks = f"{_serve(identity, stack)}/.well-known/jwks.json"
         intake = _build("intake", settings("intake", jwks_url=jwks, countries=("MK", "RS")), stack)
         indicators = _build("indicators", settings("indicators", jwks_url=jwks), stack)
-        reporting = _build("reporting", settings(
-            "reporting", jwks_url=jwks, countries=("MK",),
+        reporting = _build("reporting", settings(  # its own hub, as the local stack's node is
+            "reporting", jwks_url=jwks, countries=("MK",), regional_sources=("mk",),
             service_urls=(("intake", _serve(intake, stack)),)), stack)  # fmt: skip
         pool = identity.extensions["actnow.db"]
         operator = Operator(EventStore(pool, "identity", identity_settings.origin, REGISTRY),

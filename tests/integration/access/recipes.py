@@ -493,6 +493,7 @@ INDICATORS = {
     "GET /api/v1/values": Recipe(lambda s: Call(f"/api/v1/values?country={OWN}")),
     "GET /api/v1/regional/comparison": Recipe(
         lambda s: Call("/api/v1/regional/comparison?indicator=ID-01&period=2024")),
+    "GET /api/v1/regional/checkpoints": Recipe(lambda s: Call("/api/v1/regional/checkpoints")),
     f"GET {PROFILE}": Recipe(lambda s: _profile()),
     f"GET {PROFILE}/indicators/{{code}}": Recipe(lambda s: _profile("/indicators/ID-01")),
     f"PUT {PROFILE}/indicators/{{code}}": Recipe(lambda s: _profile(

@@ -98,6 +98,7 @@ INDICATORS = {
     "GET /api/v1/catalogue": SIGNED_IN,
     "GET /api/v1/values": rule(NATIONAL_READERS, regional=("auditor",)),
     "GET /api/v1/regional/comparison": rule(regional=REGIONAL_ROLES),
+    "GET /api/v1/regional/checkpoints": rule(regional=REGIONAL_ROLES),
     f"GET {PROFILE}": PROFILE_READERS,
     f"GET {PROFILE}/indicators/{{code}}": PROFILE_READERS,
     f"PUT {PROFILE}/indicators/{{code}}": PROFILE_EDITORS,

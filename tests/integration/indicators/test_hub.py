@@ -16,6 +16,7 @@ from kafka import KafkaAdminClient
 from services.indicators.app import create_app, regional_topics
 from services.indicators.computing import ValuesComputer
 from services.indicators.projections import RegionalValues
+from services.indicators.regional_chains import RegionalChains
 from services.registry import REGISTRY
 from services.reporting.app import create_app as create_reporting
 from shared.backbone.checkpoints import CheckpointSigner
@@ -71,7 +72,8 @@ def hub(
     stop = threading.Event()
     with create_pool(settings.database_url, 4, name="hub-worker-tests") as pool:
         regional = RegionalValues(regional_topics(settings), 5, 11)
-        threads = start_worker(settings, REGISTRY, pool, stop, [regional])
+        chains = RegionalChains(regional_topics(settings))
+        threads = start_worker(settings, REGISTRY, pool, stop, [regional, chains])
         yield app
         stop.set()
         for thread in threads:
@@ -152,7 +154,7 @@ def test_every_record_on_every_hub_topic_passes_the_privacy_scan(
 
 
 def test_the_hub_publishes_a_regional_report_from_the_regional_topic_that_an_auditor_re_derives(
-    node: tuple[Flask, ValuesComputer], hub_reporting: Flask, people: People,
+    node: tuple[Flask, ValuesComputer], hub: Flask, hub_reporting: Flask, people: People,
 ) -> None:  # fmt: skip
     national, computer = node
     computer.compute("ME", None, TODAY)
@@ -198,6 +200,15 @@ def test_the_hub_publishes_a_regional_report_from_the_regional_topic_that_an_aud
 
     again = eventually(grown, timeout=240, every=2)
     assert again["ok"], again
+
+    # the hub's own check of the chain, as the checkpoints arrived, agrees
+    def proven() -> list | None:
+        found = hub.test_client().get("/api/v1/regional/checkpoints", headers=auditor).json
+        mine = [n for n in found["nodes"] if n["origin"] == "mk.indicators"]
+        return mine if mine and mine[0]["size"] and not mine[0]["unproven_figures"] else None
+
+    (chain,) = eventually(proven, timeout=120, every=1)
+    assert chain["problems"] == [] and chain["proven_figures"] > 0
 
 
 def test_a_national_report_is_not_made_at_the_hub(hub_reporting: Flask, people: People) -> None:
