@@ -1,6 +1,10 @@
 # One image for the four services and the operator command (national node and hub alike).
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# two glibc malloc arenas, not one per thread (up to 8 per core): a worker runs ~50 threads and
+# the free space each arena keeps after a burst adds up (issue 10: the indicators worker's heap
+# went 38 -> 50 MB in 5 minutes of bench/load.py, 25 -> 31 MB with two); as shared/stack does
+ENV MALLOC_ARENA_MAX=2
 # WeasyPrint (PDF reports) draws text with Pango and subsets fonts with HarfBuzz; a report's PDF
 # re-renders byte for byte only with the same libraries and fonts, i.e. in the same image
 RUN apt-get update \

@@ -8,16 +8,16 @@ from services.indicators.api import Indicators, blp
 from services.indicators.assessment_api import assessments_blp
 from services.indicators.catalogue import SEED_PATH, load_catalogue
 from services.indicators.cycle_api import cycles_blp
-from services.indicators.projections import IntakeHistory, RegionalAssessments, RegionalValues
+from services.indicators.projections import (
+    IntakeHistory,
+    RegionalAssessments,
+    RegionalValues,
+    regional_topics,
+)
 from services.indicators.regional_chains import RegionalChains
 from services.indicators.translations import load_translations
 from shared.settings import Settings
 from shared.web import create_service_app
-
-
-def regional_topics(settings: Settings) -> list[str]:
-    """The regional topics the hub reads (as MirrorMaker 2 replicates them, names kept)."""
-    return [f"{settings.topic_prefix}{node}.regional" for node in settings.regional_sources]
 
 
 def create_app(settings: Settings | None = None) -> Flask:

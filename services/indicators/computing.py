@@ -222,10 +222,15 @@ class ValuesComputer:
         return (confirmed.number if confirmed else None), for_hub(self.catalogue, confirmed)
 
     def _inputs(self, country: str) -> tuple[list[PersonRecord], list[dict[str, Any]], int]:
+        # every record of the country with every event is held at once, so: read a page of
+        # rows at a time (a server-side cursor, not the text of every record at once), and
+        # share equal codes, dates and attributes between events (see record_from_json)
+        shared: dict[Any, Any] = {}
         with self.pool.connection() as conn:
-            records = [record_from_json(row[0]) for row in conn.execute(
-                sql.SQL("SELECT record FROM {}.person_records WHERE country = %s")
-                .format(self.q), (country,))]  # fmt: skip
+            with conn.transaction(), conn.cursor(name="person_records") as cursor:
+                cursor.execute(sql.SQL("SELECT record FROM {}.person_records WHERE country = %s")
+                               .format(self.q), (country,))  # fmt: skip
+                records = [record_from_json(row[0], shared) for row in cursor]
             submissions = [
                 {"period": period, "figures": figures, "recorded_at": recorded_at}
                 for period, figures, recorded_at in conn.execute(

@@ -60,9 +60,41 @@ def record_to_json(record: PersonRecord) -> dict[str, Any]:
     }
 
 
-def record_from_json(data: dict[str, Any]) -> PersonRecord:
+def record_from_json(data: dict[str, Any], shared: dict[Any, Any] | None = None) -> PersonRecord:
+    """`shared`: one dict for all the records of a load, so that equal event types, dates and
+    attribute mappings are one object each. The values computer holds every record of a
+    country with every event at once, and they repeat the same few codes and dates: each
+    event read on its own took ~560 bytes, the country's whole history ~50 MB at 90,000
+    events (bench/load.py, issue 10), a high-water mark the worker's RSS then kept; shared,
+    ~160 bytes with dates and codes drawn at random, less where they repeat more."""
+    memo: dict[Any, Any] = {} if shared is None else shared
     events = tuple(
-        PersonEvent(kind, attributes, date.fromisoformat(day) if day else None)
+        PersonEvent(_one(memo, kind), _one_mapping(memo, attributes), _one_date(memo, day))
         for kind, attributes, day in data["events"]
     )
     return PersonRecord(data["person_id"], data["fields"], events, tuple(data["merged_from"]))
+
+
+def _one(memo: dict[Any, Any], value: Any) -> Any:
+    return memo.setdefault(value, value)
+
+
+def _one_date(memo: dict[Any, Any], day: str | None) -> date | None:
+    if not day:
+        return None
+    found = memo.get(("date", day))
+    if found is None:
+        found = memo[("date", day)] = date.fromisoformat(day)
+    return found
+
+
+def _one_mapping(memo: dict[Any, Any], attributes: dict[str, Any]) -> dict[str, Any]:
+    """The first of equal attribute mappings (read only, as PersonEvent's are); one with a
+    value that cannot be a key (a list of codes, say) is kept as it is. Equal means of the
+    same types too: 1, 1.0 and true are equal in Python, not in JSON."""
+    try:
+        key = ("attributes", *((k, type(v), v) for k, v in sorted(attributes.items())))
+        shared: dict[str, Any] = memo.setdefault(key, attributes)
+        return shared
+    except TypeError:
+        return attributes

@@ -16,6 +16,7 @@ from services.intake.projections import CASE_STREAM_PREFIX, case_id_of, country_
 from services.intake.submissions import SUBMITTED
 from shared.backbone.envelope import RecordedEvent
 from shared.backbone.projections import Tables
+from shared.settings import Settings
 
 
 class IntakeHistory:
@@ -116,6 +117,13 @@ def _stored(conn: psycopg.Connection, tables: Tables, case_id: str) -> list[Stor
         (case_id,),
     ).fetchall()  # fmt: skip
     return [StoredEvent(row) for row in rows]
+
+
+def regional_topics(settings: Settings) -> list[str]:
+    """The regional topics the hub reads (as MirrorMaker 2 replicates them, names kept). Here,
+    not in app.py, so that the worker does not import the web app for it: WeasyPrint,
+    openpyxl and the API modules came with it, 31 MB of the worker's RSS (issue 10)."""
+    return [f"{settings.topic_prefix}{node}.regional" for node in settings.regional_sources]
 
 
 class RegionalValues:

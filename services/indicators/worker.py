@@ -9,7 +9,6 @@ Run: `python -m services.indicators.worker`.
 
 from __future__ import annotations
 
-from services.indicators.app import regional_topics
 from services.indicators.assessment_publication import AssessmentsPublisher
 from services.indicators.assessment_views import Assessments, NationalProfiles
 from services.indicators.catalogue import SEED_PATH, load_catalogue
@@ -17,7 +16,12 @@ from services.indicators.computing import ValuesComputer
 from services.indicators.cycle_views import Institutions, MonitoringCycles, RequestFollowUp
 from services.indicators.events import REGIONAL_EVENTS
 from services.indicators.followup import ImplementationRatesInbox, RatesForwarder
-from services.indicators.projections import IntakeHistory, RegionalAssessments, RegionalValues
+from services.indicators.projections import (
+    IntakeHistory,
+    RegionalAssessments,
+    RegionalValues,
+    regional_topics,  # not from app.py: the worker needs none of the web app (its memory)
+)
 from services.indicators.regional_chains import RegionalChains
 from services.indicators.regional_checkpoints import RegionalCheckpoints
 from services.registry import REGISTRY

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -173,7 +174,7 @@ def export_cases(query: dict[str, Any]) -> Response:
         service.pool, service.settings.schema, service.views(),
         "SELECT case_id FROM {schema}.case_list WHERE country = %s ORDER BY case_id", (country,),
     )  # fmt: skip
-    exported = [ExportedCase.of(row["case_id"], _read_case(row["case_id"]).case)
+    exported = [ExportedCase.of(row["case_id"], _read_state(row["case_id"]))
                 for row in listed]  # fmt: skip
     chosen = EXPORTS[query["format"]]
     data = chosen.write(exported)
@@ -219,22 +220,22 @@ def record_events(body: dict[str, Any], case_id: str) -> Response:
 def _record_events(case_id: str, bodies: list[dict[str, Any]]) -> Response:
     principal = authenticated()
     _require(principal, CASE_WRITERS, country_of(case_id))
-    record = _read_case(case_id)
+    case = _read_state(case_id)  # the recorded events are not needed to decide
     expected = if_match_version()
-    if expected is not None and expected != record.case.version:
+    if expected is not None and expected != case.version:
         raise PreconditionFailed(
-            f"the case is at version {record.case.version}, not {expected}: read it again",
-            {"If-Match": [f"Current ETag is {etag(record.case.version)}."]},
+            f"the case is at version {case.version}, not {expected}: read it again",
+            {"If-Match": [f"Current ETag is {etag(case.version)}."]},
         )
     context = event_context(principal)
     decided: list[NewEvent] = []
-    state = record
+    state = case
     for number, body in enumerate(bodies):
         fields_ = dict(body)
         event_type = str(fields_.pop("type"))
         full_type = event_type if event_type.startswith("intake.") else f"intake.{event_type}"
         try:
-            events = cases.record_event(state.case, full_type, fields_, date.today(), **context)
+            events = cases.record_event(state, full_type, fields_, date.today(), **context)
         except ValidationProblem as problem:
             if len(bodies) == 1:
                 raise
@@ -243,13 +244,14 @@ def _record_events(case_id: str, bodies: list[dict[str, Any]]) -> Response:
                 {f"events.{number}.{name}": messages for name, messages in problem.errors.items()},
             ) from problem
         decided += events
-        state = _advanced(state, events)
+        state = cases.after_decided(state, events)  # as it will be once recorded
     with stream_precondition(expected):
-        result = intake().store.append(case_stream(case_id), record.case.version, decided)
+        result = intake().store.append(case_stream(case_id), case.version, decided)
     if result.already_recorded:  # a retry of events recorded before: show the case as it is
-        return _recorded_response(case_id, _read_case(case_id), len(decided))
+        record = _read_case(case_id)
+        return _recorded_response(case_id, record.case, record.events[-len(decided) :])
     intake().cache.put(case_id, state)
-    return _recorded_response(case_id, state, len(decided))
+    return _recorded_response(case_id, state, _just_appended(case.version, decided))
 
 
 @blp.route("/cases/<case_id>/identifiers")
@@ -363,28 +365,44 @@ class CaseRecord:
 
 
 class CaseCache:
-    """Recently used cases of this process, as folded. A read still asks the store for events
-    after the cached version (one indexed query), so a case is never stale; only the fold of
-    the history already seen is saved."""
+    """Recently used cases of this process, as folded (`Case`, its effective history included),
+    not their recorded events: those are what a read that shows them reads from the store. A
+    read still asks the store for events after the cached version (one indexed query), so a
+    case is never stale; only the fold of the history already seen is saved.
 
-    def __init__(self, size: int = 5000) -> None:
-        self.size = size
-        self._items: OrderedDict[str, CaseRecord] = OrderedDict()
+    Bounded by cases and by facts in all: a case's history grows with every event, so a bound
+    on cases alone let the cache, and the process, grow without limit under sustained intake
+    (bench/load.py: a gunicorn worker went from 81 to 209 MB RSS while 300 cases grew to ~300
+    events each, every event kept twice, as RecordedEvent and as Fact: ~1.5 KB of RSS). A
+    fact alone takes ~0.55 KB of objects, ~0.77 KB of RSS under that load (a worker at 127 MB
+    with 60,000), so the cache holds at most ~55 MB per process, a worker ~135 MB; past that
+    the least recently used cases are folded again when next read (~3 ms for 300 events)."""
+
+    def __init__(self, size: int = 5000, max_facts: int = 70_000) -> None:
+        self.size, self.max_facts = size, max_facts
+        self._items: OrderedDict[str, Case] = OrderedDict()
+        self._facts = 0  # len(case.history) summed over the cached cases
         self._lock = threading.Lock()
 
-    def get(self, case_id: str) -> CaseRecord | None:
+    def get(self, case_id: str) -> Case | None:
         with self._lock:
-            record = self._items.get(case_id)
-            if record is not None:
+            case = self._items.get(case_id)
+            if case is not None:
                 self._items.move_to_end(case_id)
-            return record
+            return case
 
-    def put(self, case_id: str, record: CaseRecord) -> None:
+    def put(self, case_id: str, case: Case) -> None:
         with self._lock:
-            self._items[case_id] = record
-            self._items.move_to_end(case_id)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            before = self._items.pop(case_id, None)
+            if before is not None:
+                self._facts -= len(before.history)
+            if len(case.history) > self.max_facts:
+                return  # a case bigger than the whole cache is folded on each read
+            self._items[case_id] = case
+            self._facts += len(case.history)
+            while len(self._items) > self.size or self._facts > self.max_facts:
+                _, evicted = self._items.popitem(last=False)
+                self._facts -= len(evicted.history)
 
 
 @dataclass(frozen=True)
@@ -400,45 +418,56 @@ class JustAppended:
     schema_version: int = 1
 
 
-def _advanced(before: CaseRecord, appended: list[NewEvent]) -> CaseRecord:
-    """The case as it will be once `appended` is recorded (decided on, not yet cached)."""
-    version = before.case.version
-    new = [JustAppended(e.event_id, e.event_type, version + n, e.occurred_at, e.payload,
-                        e.schema_version or REGISTRY.current_version(e.event_type))
-           for n, e in enumerate(appended, start=1)]  # fmt: skip
-    events = [*before.events, *new]
-    return CaseRecord(cases.after_decided(before.case, appended), events)  # type: ignore[arg-type]
+def _just_appended(version: int, appended: list[NewEvent]) -> list[JustAppended]:
+    """`appended`, recorded after `version`, as the case views read recorded events."""
+    return [JustAppended(e.event_id, e.event_type, version + n, e.occurred_at, e.payload,
+                         e.schema_version or REGISTRY.current_version(e.event_type))
+            for n, e in enumerate(appended, start=1)]  # fmt: skip
 
 
-def _read_case(case_id: str) -> CaseRecord:
+def _read_state(case_id: str, recorded: list[RecordedEvent] | None = None) -> Case:
+    """The case as decided on: the cached fold advanced by the events recorded since, else
+    the whole stream folded. `recorded`: the whole stream, when the caller has read it."""
     service = intake()
     stream = case_stream(case_id)
     cached = service.cache.get(case_id)
-    if cached is None:
-        events = service.store.read_stream(stream)
-        case = cases.state_from(events)
-    else:
-        new = service.store.read_stream(stream, from_version=cached.case.version + 1)
+    if recorded and cached is not None and cached.version > recorded[-1].stream_version:
+        # appended to since the caller read `recorded`: fold what it shows (cached as it is,
+        # it is advanced again from the store on the next read)
+        cached = None
+    case = None
+    if cached is not None:
+        if recorded is None:
+            new = service.store.read_stream(stream, from_version=cached.version + 1)
+        else:
+            new = [event for event in recorded if event.stream_version > cached.version]
         if not new:
             return cached
-        events = [*cached.events, *new]
-        case = cases.state_after(cached.case, new) or cases.state_from(events)
+        case = cases.state_after(cached, new)  # None after a correction: fold it all again
+    if case is None:
+        case = cases.state_from(service.store.read_stream(stream) if recorded is None
+                                else recorded)  # fmt: skip
     if case is None:
         raise NotFound(f"there is no case {case_id!r}", {"case_id": ["Unknown."]})
-    record = CaseRecord(case, events)
-    service.cache.put(case_id, record)
-    return record
+    service.cache.put(case_id, case)
+    return case
 
 
-def _recorded_response(case_id: str, record: CaseRecord, count: int) -> Response:
+def _read_case(case_id: str) -> CaseRecord:
+    """The case with every recorded event (read from the store; the fold from the cache)."""
+    events = intake().store.read_stream(case_stream(case_id))
+    return CaseRecord(_read_state(case_id, events), events)
+
+
+def _recorded_response(case_id: str, case: Case, recorded: Sequence[RecordedEvent | JustAppended]
+                       ) -> Response:  # fmt: skip
     """What a recorded event changed: the case's state now and the events just recorded (the
     whole history is one GET away)."""
-    case = record.case
     body = EventsRecorded().dump({
         "case_id": case_id, "version": case.version, "status": case.status,
         "trafficking_status": case.trafficking_status, "is_child": case.is_child,
         "age": case.age, "fields_": dict(case.history[0].payload),
-        "recorded": [_event_out(event, set()) for event in record.events[-count:]],
+        "recorded": [_event_out(event, set()) for event in recorded],
     })  # fmt: skip
     response = jsonify(body)
     response.status_code = 201
@@ -447,7 +476,7 @@ def _recorded_response(case_id: str, record: CaseRecord, count: int) -> Response
     return response
 
 
-def _event_out(event: RecordedEvent, superseded: set[str]) -> dict[str, Any]:
+def _event_out(event: RecordedEvent | JustAppended, superseded: set[str]) -> dict[str, Any]:
     return {"event_id": event.event_id, "type": event.event_type.removeprefix("intake."),
             "version": event.stream_version, "occurred_at": event.occurred_at,
             "fields_": event.payload, "superseded": str(event.event_id) in superseded}  # fmt: skip

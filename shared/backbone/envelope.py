@@ -23,8 +23,12 @@ from shared.backbone import merkle
 def canonical_json(value: Any) -> bytes:
     """Sorted keys, no insignificant white space, UTF-8: one byte string per value (orjson's
     encoding; every writer and reader of the log uses this one function). Raises
-    orjson.JSONEncodeError for what JSON cannot hold, e.g. integers beyond 64 bits."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    orjson.JSONEncodeError for what JSON cannot hold, e.g. integers beyond 64 bits.
+
+    Copied to a bytes object of its own length: orjson (3.12 on) returns its write buffer
+    unshrunk, at least 4 KB (3 KB of JSON took 32 KB). A projection holds a batch of up to
+    5,000 events, each with its payload from here: 20 MB for payloads of ~100 bytes."""
+    return bytes(memoryview(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)))
 
 
 def utc_now() -> datetime:
