@@ -94,6 +94,13 @@ def jwks_blueprint(key_ring: KeyRing) -> Blueprint:
 
 # --- signing in -----------------------------------------------------------------------------
 auth = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Signing in")
+# the sign-in endpoints read JSON or a browser's form post (webargs' `json_or_form`), a
+# location flask-smorest does not document (it would leave the body out of the OpenAPI
+# document): it is documented as the JSON body API clients send
+auth.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+    **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+    "json_or_form": "application/json",
+}
 
 
 @auth.route("/token", methods=["POST"])

@@ -195,3 +195,14 @@ def test_a_password_change_ends_earlier_tokens(client: FlaskClient, people: Peop
     )
     assert sign_in(client, username, "another fine passphrase").status_code == 200
     assert sign_in(client, username).status_code == 401
+
+
+def test_the_sign_in_bodies_are_in_the_openapi_document(client: FlaskClient) -> None:
+    # they are read as JSON or a form post, a location flask-smorest leaves out of the document
+    document = client.get("/openapi.json").json
+    for path, field in (("/api/v1/auth/token", "grant_type"), ("/api/v1/auth/session", "username")):
+        operation = document["paths"][path]["post"]
+        assert "parameters" not in operation
+        body = operation["requestBody"]["content"]["application/json"]["schema"]
+        schema = document["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
+        assert field in schema["properties"]
