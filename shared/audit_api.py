@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from shared.auth import authenticated
@@ -20,6 +19,7 @@ from shared.backbone.tamper import (
     published_verifiers,
     verify,
 )
+from shared.blueprint import Blueprint
 from shared.errors import Conflict, NotFound, ValidationProblem
 
 AUDITORS = ("auditor", "platform_admin", "national_admin", "monitor", "reviewer",

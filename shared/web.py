@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 from apispec import BasePlugin
 from flask import Flask, Response, g, jsonify, request
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from marshmallow import Schema
 from marshmallow import fields as ma_fields
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -27,6 +27,7 @@ from shared.backbone.envelope import SYSTEM, Actor
 from shared.backbone.registry import EventRegistry
 from shared.backbone.store import ConcurrencyError, EventStore
 from shared.backbone.worker import worker_readiness
+from shared.blueprint import Blueprint, refuse_nul_in_path
 from shared.db import create_pool
 from shared.errors import (
     PROBLEM_JSON,
@@ -203,6 +204,7 @@ def create_service_app(
     api.register_blueprint(audit_api.blp)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    app.before_request(refuse_nul_in_path)
     _install_error_handlers(app)
     _install_correlation(app)
     _install_request_metrics(app, settings.service)

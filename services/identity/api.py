@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, current_app, jsonify, make_response, request, url_for
-from flask_smorest import Blueprint
 from psycopg_pool import ConnectionPool
 
 from services.identity import directory
@@ -50,6 +49,7 @@ from shared.auth import (
 from shared.backbone.envelope import NewEvent
 from shared.backbone.projections import query_read_model
 from shared.backbone.store import EventStore, ExpectedVersion
+from shared.blueprint import Blueprint
 from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unauthenticated
 from shared.settings import Settings
 from shared.web import etag, event_context, if_match_version, stream_precondition

@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from psycopg import sql
 from psycopg_pool import ConnectionPool
@@ -29,6 +28,7 @@ from services.indicators.regional_chains import RegionalChains
 from services.indicators.translations import CatalogueTranslations
 from shared.auth import REGIONAL, Principal, authenticated
 from shared.backbone.projections import query_read_model
+from shared.blueprint import Blueprint
 from shared.db import fetch_dicts
 from shared.errors import Forbidden, NotFound
 from shared.settings import Settings

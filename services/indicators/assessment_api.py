@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 from flask import Response, current_app, jsonify
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.identity.events import COUNTRIES
@@ -28,6 +27,7 @@ from shared.auth import Principal, authenticated
 from shared.backbone.envelope import NewEvent
 from shared.backbone.projections import Projection, query_read_model
 from shared.backbone.store import EventStore, ExpectedVersion
+from shared.blueprint import Blueprint
 from shared.errors import Forbidden, NotFound, PreconditionFailed
 from shared.web import etag, event_context, if_match_version, stream_precondition
 

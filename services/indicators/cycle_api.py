@@ -18,7 +18,6 @@ from datetime import date
 from typing import Any
 
 from flask import Response, jsonify, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from psycopg import sql
 
@@ -43,6 +42,7 @@ from shared.auth import Principal, authenticated
 from shared.backbone.envelope import NewEvent
 from shared.backbone.projections import query_read_model
 from shared.backbone.store import ExpectedVersion
+from shared.blueprint import Blueprint
 from shared.db import fetch_dicts
 from shared.errors import Forbidden, NotFound, PreconditionFailed, ValidationProblem
 from shared.web import etag, event_context, if_match_version, stream_precondition

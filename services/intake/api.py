@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Response, current_app, g, jsonify, request, url_for
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from psycopg import sql
 from psycopg_pool import ConnectionPool
@@ -60,6 +59,7 @@ from shared.auth import Principal, authenticated
 from shared.backbone.envelope import NewEvent, RecordedEvent
 from shared.backbone.projections import query_read_model
 from shared.backbone.store import EventStore, ExpectedVersion
+from shared.blueprint import Blueprint
 from shared.db import fetch_dicts
 from shared.errors import Forbidden, NotFound, PreconditionFailed, ValidationProblem
 from shared.settings import Settings

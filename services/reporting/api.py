@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, url_for
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from psycopg import sql
 from psycopg_pool import ConnectionPool
@@ -37,6 +36,7 @@ from shared.auth import Principal, authenticated
 from shared.backbone.envelope import NewEvent, RecordedEvent
 from shared.backbone.registry import EventRegistry
 from shared.backbone.store import EventStore, ExpectedVersion
+from shared.blueprint import Blueprint
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.settings import Settings
 from shared.web import etag, event_context, if_match_version, stream_precondition

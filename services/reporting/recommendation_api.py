@@ -16,7 +16,6 @@ from datetime import date
 from typing import Any
 
 from flask import Response, jsonify, url_for
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from services.reporting import recommendations as recs
@@ -29,6 +28,7 @@ from shared.auth import REGIONAL, Principal, authenticated
 from shared.backbone.envelope import NewEvent
 from shared.backbone.projections import query_read_model
 from shared.backbone.store import ConcurrencyError, ExpectedVersion, StreamWrite
+from shared.blueprint import Blueprint
 from shared.errors import Forbidden, NotFound, PreconditionFailed
 from shared.web import etag, event_context, if_match_version, stream_precondition
 

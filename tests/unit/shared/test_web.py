@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask, current_app
 from flask.testing import FlaskClient
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from shared.backbone.store import ConcurrencyError
+from shared.blueprint import Blueprint
 from shared.errors import Conflict
 from shared.settings import Settings
 from shared.web import create_service_app, etag, if_match_version, stream_precondition
