@@ -135,19 +135,30 @@ def _num(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def next_computation(started: float, took: float, min_interval: float, max_share: float) -> float:
+    """When a country may be computed again after a computation that started at `started` and
+    took `took` seconds: not within `min_interval` of the start, and not before the computer
+    has rested long enough to spend at most `max_share` of its time computing. A computation
+    costs time in proportion to the country's whole history, so without the second bound a
+    large country under a steady stream of cases would keep a core busy recomputing."""
+    return started + max(min_interval, took / max_share)
+
+
 class ValuesComputer:
     """The worker task that keeps the values current: it computes again each country the
     intake projection marked, then publishes what changed for the region."""
 
     def __init__(self, pool: ConnectionPool, schema: str, store: EventStore,
-                 catalogue: Catalogue, min_interval: float = 15.0) -> None:  # fmt: skip
-        """A country is computed at most every `min_interval` seconds: while cases keep
-        coming in, its values trail them by that much rather than taking a core to chase
-        every event (a country-year takes about a second for a thousand persons)."""
+                 catalogue: Catalogue, min_interval: float = 15.0,
+                 max_share: float = 0.1) -> None:  # fmt: skip
+        """A country is computed at most every `min_interval` seconds, and at most a
+        `max_share` of the time (see next_computation): while cases keep coming in, its values
+        trail them by that much rather than taking a core to chase every event (a
+        country-year takes about a second for a thousand persons)."""
         self.pool, self.schema, self.store, self.catalogue = pool, schema, store, catalogue
         self.q = sql.Identifier(schema)
-        self.min_interval = min_interval
-        self._last: dict[str, float] = {}
+        self.min_interval, self.max_share = min_interval, max_share
+        self._next: dict[str, float] = {}
 
     def run(self, stop: StopFlag, every: float = 2.0) -> None:
         while not stop.is_set():
@@ -164,10 +175,15 @@ class ValuesComputer:
             ).fetchall()
         done = []
         for country, marked_at in pending:
-            if time.monotonic() - self._last.get(country, -1e9) < self.min_interval:
+            started = time.monotonic()
+            if started < self._next.get(country, started):
                 continue
-            self._last[country] = time.monotonic()
-            self.compute(country, marked_at, today or date.today())
+            try:
+                self.compute(country, marked_at, today or date.today())
+            finally:
+                took = time.monotonic() - started
+                self._next[country] = next_computation(started, took, self.min_interval,
+                                                       self.max_share)  # fmt: skip
             done.append(country)
         return done
 

@@ -54,7 +54,9 @@ def node(
         tasks = {"regional relay": relay.run,
                  "regional checkpoints": RegionalCheckpoints(store).run}  # fmt: skip
         threads = start_worker(settings, REGISTRY, pool, stop, projections, tasks)
-        computer = ValuesComputer(pool, settings.schema, store, CATALOGUE, min_interval=0)
+        computer = ValuesComputer(
+            pool, settings.schema, store, CATALOGUE, min_interval=0, max_share=1
+        )
         yield app, computer
         stop.set()
         for thread in threads:
