@@ -55,9 +55,23 @@ def record_to_json(record: PersonRecord) -> dict[str, Any]:
     return {
         "person_id": record.person_id,
         "fields": dict(record.fields),
-        "events": [[e.event_type, dict(e.attributes), _iso(e.date)] for e in record.events],
+        "events": [event_to_json(e) for e in record.events],
         "merged_from": list(record.merged_from),
     }
+
+
+def event_to_json(event: PersonEvent) -> list[Any]:
+    return [event.event_type, dict(event.attributes), _iso(event.date)]
+
+
+def appended_events(events: Sequence[Any]) -> list[list[Any]] | None:
+    """What `events` (the next ones of a case, in stream order) add to the case's person record
+    when each only adds a fact (see intake's history_fact), as `record_to_json` writes events;
+    None when one of them needs the record folded again from the case's whole history."""
+    facts = [cases.history_fact(event) for event in events]
+    if any(fact is None for fact in facts):
+        return None
+    return [event_to_json(person_event(fact)) for fact in facts if fact is not None]
 
 
 def record_from_json(data: dict[str, Any], shared: dict[Any, Any] | None = None) -> PersonRecord:

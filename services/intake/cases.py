@@ -608,6 +608,18 @@ def state_after(case: Case, new_events: Iterable[Recorded]) -> Case | None:
     return case
 
 
+def history_fact(event: Recorded) -> Fact | None:
+    """The fact an event adds to its case when it changes nothing else about the case (a
+    service delivered, a reflection period, a return...); None for one that may change the
+    case's identification, status, referrals, compensation, links or earlier facts, or is not
+    a fact about the case at all: after those the case must be folded again."""
+    kind = event.event_type
+    if kind not in INTAKE_TYPES or kind in _APPLY or kind in (CASE_OPENED, CASE_CORRECTED):
+        return None
+    return Fact(event.event_id, kind, _current_payload(event), event.stream_version,
+                event.occurred_at)  # fmt: skip
+
+
 def after_decided(case: Case | None, decided: Sequence[NewEvent]) -> Case:
     """The case once events just decided on it are recorded: only the new ones are folded,
     unless one is a correction (then the history is folded again with it)."""
