@@ -187,6 +187,7 @@ def catalogue() -> dict[str, Any]:
 @blp.route("/values")
 @blp.arguments(ValuesQuery, location="query")
 @blp.response(200, ValuesOut)
+@blp.alt_response(404, description="No such indicator")
 def values(query: dict[str, Any]) -> dict[str, Any]:
     """A country's indicator values before disclosure control (`regional_suppressed` says what
     the region will not see), by indicator, period and breakdown; with `as_of`, recomputed from

@@ -105,6 +105,8 @@ class ReportVerificationOut(Schema):
 
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Reports")
+# the workflow's answer to a step its state does not allow (or a concurrent step got there first)
+WRONG_STATE = "The report's state does not allow this now, or it changed meanwhile"
 
 
 @blp.route("/reports", methods=["POST"])
@@ -168,6 +170,7 @@ def get_report(report_id: str) -> Response:
 @blp.route("/reports/<report_id>/narrative", methods=["PATCH"])
 @blp.arguments(NarrativeIn)
 @blp.response(200, ReportOut)
+@blp.alt_response(409, description=WRONG_STATE)
 def edit_narrative(body: dict[str, Any], report_id: str) -> Response:
     """Changes narrative sections of the draft (versioned: every edit is an event)."""
     return _command(report_id, lambda p, r, c: workflow.edit(p, r, body, **c))
@@ -175,6 +178,7 @@ def edit_narrative(body: dict[str, Any], report_id: str) -> Response:
 
 @blp.route("/reports/<report_id>/submission", methods=["POST"])
 @blp.response(200, ReportOut)
+@blp.alt_response(409, description=WRONG_STATE)
 def submit_report(report_id: str) -> Response:
     return _command(report_id, lambda p, r, c: workflow.submit(p, r, **c))
 
@@ -182,6 +186,7 @@ def submit_report(report_id: str) -> Response:
 @blp.route("/reports/<report_id>/comments", methods=["POST"])
 @blp.arguments(CommentIn)
 @blp.response(200, ReportOut)
+@blp.alt_response(409, description=WRONG_STATE)
 def comment_report(body: dict[str, Any], report_id: str) -> Response:
     return _command(report_id, lambda p, r, c: workflow.comment(
         p, r, body["section"], body["comment"], **c))  # fmt: skip
@@ -190,12 +195,14 @@ def comment_report(body: dict[str, Any], report_id: str) -> Response:
 @blp.route("/reports/<report_id>/return", methods=["POST"])
 @blp.arguments(ReasonIn)
 @blp.response(200, ReportOut)
+@blp.alt_response(409, description=WRONG_STATE)
 def return_report(body: dict[str, Any], report_id: str) -> Response:
     return _command(report_id, lambda p, r, c: workflow.send_back(p, r, body["reason"], **c))
 
 
 @blp.route("/reports/<report_id>/approval", methods=["POST"])
 @blp.response(200, ReportOut)
+@blp.alt_response(409, description=WRONG_STATE)
 def approve_report(report_id: str) -> Response:
     """Approves the version in review (a reviewer who did not draft it)."""
     return _command(report_id, lambda p, r, c: workflow.approve(p, r, **c))
@@ -204,6 +211,7 @@ def approve_report(report_id: str) -> Response:
 @blp.route("/reports/<report_id>/corrections", methods=["POST"])
 @blp.arguments(ReasonIn)
 @blp.response(200, ReportOut)
+@blp.alt_response(409, description=WRONG_STATE)
 def correct_report(body: dict[str, Any], report_id: str) -> Response:
     """Starts the next version of a published report; the published one stays as it is."""
     return _command(report_id, lambda p, r, c: workflow.correct(p, r, body["reason"], **c))
@@ -211,6 +219,8 @@ def correct_report(body: dict[str, Any], report_id: str) -> Response:
 
 @blp.route("/reports/<report_id>/publication", methods=["POST"])
 @blp.response(200, ReportOut)
+@blp.alt_response(409, description=WRONG_STATE)
+@blp.alt_response(502, description="A log the report reads could not be pinned; try again")
 def publish_report(report_id: str) -> Response:
     """Publishes the approved version: pins the signed checkpoints of the logs it reads,
     replays them from Kafka, computes the values, renders every format, signs and records the

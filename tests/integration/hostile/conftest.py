@@ -9,12 +9,14 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.serving import make_server
+from werkzeug.test import TestResponse
 
 from services.identity.app import create_app as create_identity
 from services.identity.bootstrap import Operator
@@ -27,7 +29,7 @@ from shared.backbone.store import EventStore
 from shared.db import migrate, service_migrations
 from shared.settings import Settings
 from tests.conftest import fresh_database
-from tests.integration.conftest import People, settings_for
+from tests.integration.conftest import People, bearer, settings_for
 
 SERVICES = ("identity", "intake", "indicators", "reporting")
 
@@ -36,6 +38,54 @@ SERVICES = ("identity", "intake", "indicators", "reporting")
 class HostileNode:
     apps: dict[str, Flask]  # every service, by name
     people: People
+    # resources that exist, by the name of the path parameter that names them: generated ids
+    # name nothing, so without these no request would reach the code behind the lookup
+    known: dict[str, str] = field(default_factory=dict)
+
+
+OPENING = {
+    "country": "MK", "prs_Gender": "Feminine", "prs_Birthdate": "1999-04-02",
+    "vic_TraffickingStatus": "ActualVictimOfTrafficking", "ext_FirstContactDate": "2025-01-10",
+    "ext_IdentificationDate": "2025-02-20", "ext_IdentifyingBodyType": "Police",
+    "vic_TypeOfExploitation": ["SexualExploitation"], "cas_Status": "Active",
+}  # fmt: skip
+
+
+def _created(response: TestResponse) -> dict[str, Any]:
+    assert response.status_code == 201, response.json
+    return dict(response.json)
+
+
+def seed(node: HostileNode) -> None:
+    """One of each resource a path names, in MK, made through the APIs as a user would."""
+    people, apps = node.people, node.apps
+
+    def as_(role: str) -> dict[str, str]:
+        return bearer(people.token(f"seed-{role}", (role, "MK")))
+
+    organisation = _created(apps["identity"].test_client().post(
+        "/api/v1/organisations", headers=as_("national_admin"),
+        json={"name": "Hostile shelter", "country": "MK", "type": "cso"}))  # fmt: skip
+    case = _created(apps["intake"].test_client().post(
+        "/api/v1/cases", headers=as_("case_worker"), json=OPENING))  # fmt: skip
+    reporting = apps["reporting"].test_client()
+    report = _created(
+        reporting.post(
+            "/api/v1/reports",
+            headers=as_("monitor"),
+            json={"kind": "national", "country": "MK", "period": "2025", "title": "Hostile report"},
+        )
+    )
+    recommendation = _created(reporting.post(
+        "/api/v1/recommendations", headers=as_("monitor"),
+        json={"country": "MK", "round": "3", "paragraph": "1", "year": 2025,
+              "text": "Ensure that victims receive compensation.",
+              "addressees": ["Ministry of Justice"], "indicators": ["CO-05"]}))  # fmt: skip
+    node.known.update({
+        "organisation_id": organisation["organisation_id"], "case_id": case["case_id"],
+        "person_id": case["person_id"], "report_id": report["report_id"],
+        "recommendation_id": recommendation["recommendation_id"],
+        "username": people.user("case_worker", "MK")})  # fmt: skip
 
 
 def _serve(app: Flask, stack: ExitStack) -> str:
@@ -76,4 +126,6 @@ def hostile_node(
         people = People(operator, identity.extensions["actnow.key_ring"])
         apps = {"identity": identity, "intake": intake, "indicators": indicators,
                 "reporting": reporting}  # fmt: skip
-        yield HostileNode(apps, people)
+        node = HostileNode(apps, people)
+        seed(node)
+        yield node

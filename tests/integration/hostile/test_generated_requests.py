@@ -41,7 +41,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.integration.access.table import OWN, REGIONAL, TABLE, callers, operation
-from tests.integration.conftest import People, bearer
+from tests.integration.conftest import bearer
 from tests.integration.hostile.conftest import SERVICES, HostileNode
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -139,23 +139,38 @@ def operations(app: Flask, only: tuple[str, ...] | None = None, shard: str = "1/
 
 
 def strategy(found: Any) -> st.SearchStrategy[Any]:
-    """Valid requests and, where there is input to get wrong, invalid ones."""
+    """Valid requests and, where there is input to get wrong, invalid ones; half of them
+    about the caller's own country (see `own_country`)."""
     positive = found.as_strategy(GenerationMode.POSITIVE)
     has_input = bool(found.body) or any(True for _ in found.iter_parameters())
     if not has_input:
         return positive
-    return st.one_of(positive, found.as_strategy(GenerationMode.NEGATIVE))
+    generated = st.one_of(positive, found.as_strategy(GenerationMode.NEGATIVE))
+    return st.tuples(generated, st.booleans()).map(
+        lambda pair: own_country(pair[0]) if pair[1] else pair[0])  # fmt: skip
 
 
-def run(service: str, app: Flask, people: People, examples: int,
-        only: tuple[str, ...] | None = None, shard: str = "1/1") -> Findings:  # fmt: skip
+def own_country(case: Any) -> Any:
+    """The case with every `country` (path, query, top level of a JSON body) set to the grant's
+    own: the document allows any country code, so nearly every generated one names a country
+    the node does not record (a 422) and the request never reaches the code behind that check."""
+    for part in (case.path_parameters, case.query):
+        if part and "country" in part:
+            part["country"] = OWN
+    if isinstance(case.body, dict) and "country" in case.body:
+        case.body["country"] = OWN
+    return case
+
+
+def run(service: str, node: HostileNode, examples: int, only: tuple[str, ...] | None = None,
+        shard: str = "1/1") -> Findings:  # fmt: skip
     findings = Findings()
-    for found in operations(app, only, shard):
+    for found in operations(node.apps[service], only, shard):
         key = f"{found.method.upper()} {found.path}"
-        headers = bearer(people.token(f"hostile-{service}", *grants_for(service, key)))
+        headers = bearer(node.people.token(f"hostile-{service}", *grants_for(service, key)))
         checks = [check for check in CHECKS if NOT_CHECKED.get(key) is not check]
-        send = _sender(key, headers, checks, findings)
-        test = hypothesis.given(case=strategy(found), noise=NOISE)(send)
+        send = _sender(key, headers, checks, findings, node.known)
+        test = hypothesis.given(case=strategy(found), noise=NOISE, existing=st.booleans())(send)
         started = time.monotonic()
         hypothesis.settings(
             max_examples=examples, deadline=None, database=None, derandomize=False,
@@ -165,9 +180,13 @@ def run(service: str, app: Flask, people: People, examples: int,
     return findings
 
 
-def _sender(key: str, headers: dict[str, str], checks: list[Any],
-            findings: Findings) -> Callable[..., None]:  # fmt: skip
-    def send(case: Any, noise: str) -> None:
+def _sender(key: str, headers: dict[str, str], checks: list[Any], findings: Findings,
+            known: dict[str, str]) -> Callable[..., None]:  # fmt: skip
+    def send(case: Any, noise: str, existing: bool) -> None:
+        if existing:  # half the requests name resources that exist, where the path names one
+            for name in case.path_parameters or {}:
+                if name in known:
+                    case.path_parameters[name] = known[name]
         response = case.call(headers={**headers, "X-Hostile-Noise": noise})
         try:
             case.validate_response(response, checks=checks, headers=headers)
@@ -197,8 +216,7 @@ def test_a_few_endpoints_of_each_service_answer_generated_requests_as_documented
     hostile_node: HostileNode, service: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     started = time.monotonic()
-    findings = run(service, hostile_node.apps[service], hostile_node.people, SMOKE_EXAMPLES,
-                   SMOKE[service])  # fmt: skip
+    findings = run(service, hostile_node, SMOKE_EXAMPLES, SMOKE[service])
     with capsys.disabled():
         print(summary(service, findings, time.monotonic() - started))
     assert set(findings.requests) == set(SMOKE[service])
@@ -212,8 +230,7 @@ def test_every_endpoint_answers_a_thousand_generated_requests_as_documented(
     hostile_node: HostileNode, service: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     started = time.monotonic()
-    findings = run(service, hostile_node.apps[service], hostile_node.people, FULL_EXAMPLES,
-                   shard=SHARD)  # fmt: skip
+    findings = run(service, hostile_node, FULL_EXAMPLES, shard=SHARD)
     with capsys.disabled():
         print(f"{summary(service, findings, time.monotonic() - started)} (part {SHARD})")
         for key, count in sorted(findings.requests.items()):
