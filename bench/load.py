@@ -33,7 +33,8 @@ from collections import defaultdict
 from typing import Any
 
 from own_stack import (  # isort: skip
-    COUNTRY, process_rss, projection_lags, start_own_stack, stop_own_stack, token)  # fmt: skip
+    COUNTRY, process_cpu, process_rss, projection_lags, start_own_stack, stop_own_stack,
+    token)  # fmt: skip
 
 import psycopg
 
@@ -200,6 +201,7 @@ def main() -> None:
         )
         samples: list[dict[str, Any]] = []
         stop = threading.Event()
+        cpu_before = {**process_cpu(stack), LOAD_GENERATOR: own_cpu()}
         started = time.monotonic()
         sampling = threading.Thread(target=sampler, args=(stack, started, stop, samples),
                                     daemon=True)  # fmt: skip
@@ -208,13 +210,41 @@ def main() -> None:
             open_loop(port, bearer, ids, args.rate, args.minutes * 60, minutes)
         )
         loaded = time.monotonic() - started
+        cpu_after = {**process_cpu(stack), LOAD_GENERATOR: own_cpu()}
         drained = drain(stack)
         stop.set()
         sampling.join(timeout=30)
         report(args, minutes, samples, loaded, drained, unanswered)
+        accepted = sum(m["statuses"].get(201, 0) for m in minutes.values())
+        cpu_report(cpu_before, cpu_after, loaded, accepted)
         privacy(stack)
     finally:
         stop_own_stack(stack)
+
+
+LOAD_GENERATOR = "load generator (this process)"
+
+
+def own_cpu() -> float:
+    used = os.times()
+    return used.user + used.system
+
+
+def cpu_report(before: dict[str, float], after: dict[str, float], seconds: float,
+               accepted: int) -> None:  # fmt: skip
+    """Where the two cores went during the load: CPU seconds of each part, its share of the
+    machine and its cost per accepted event."""
+    used = {name: after[name] - before.get(name, 0.0) for name in after}
+    cores = os.cpu_count() or 1
+    print(f"\n| process (CPU during the load, {seconds:.0f} s) | CPU s | share of {cores} cores |"
+          " CPU ms per accepted event |")  # fmt: skip
+    print("|---|---|---|---|")
+    for name, cpu in sorted(used.items(), key=lambda item: -item[1]):
+        print(f"| {name} | {cpu:.0f} | {cpu / (seconds * cores):.0%} | "
+              f"{cpu * 1000 / max(accepted, 1):.2f} |")  # fmt: skip
+    total = sum(used.values())
+    print(f"| all of the above | {total:.0f} | {total / (seconds * cores):.0%} | "
+          f"{total * 1000 / max(accepted, 1):.2f} |")  # fmt: skip
 
 
 def report(args: argparse.Namespace, minutes: dict[int, dict[str, Any]],

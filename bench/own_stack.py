@@ -177,6 +177,50 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU time of a process; with `children`, also of the children it has
+    waited for (a gunicorn master's exited workers, PostgreSQL's exited backends)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # fields[11:15] are utime, stime, cutime, cstime in clock ticks (proc(5), from field 14)
+    ticks = sum(int(f) for f in fields[11 : 15 if children else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(stack: Stack) -> dict[str, float]:
+    """CPU seconds so far of each part of the stack: every service's gunicorn (master and
+    workers) and worker, PostgreSQL (the postmaster and every backend) and the Kafka broker."""
+    found: dict[str, float] = {}
+    leaders = {name: leader_pid(stack, name)
+               for service in SERVICE_NAMES for name in (service, f"{service}-worker")}  # fmt: skip
+    leaders["kafka"] = stack.kafka.pid
+    leaders["postgresql"] = stack.postgres.pid
+    for name, leader in leaders.items():
+        if leader is None:
+            continue
+        members = children_of(leader) if name == "postgresql" else group_members(leader)
+        found[name] = cpu_seconds(leader, children=True) + sum(
+            cpu_seconds(pid) for pid in members if pid != leader
+        )
+    return found
+
+
+def children_of(parent: int) -> list[int]:
+    """The live child processes of `parent` (PostgreSQL's backends and helpers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
 def process_rss(stack: Stack) -> dict[str, float]:
     """RSS in MB of every process the services run: `intake` (gunicorn master), `intake[123]`
     (a gunicorn worker), `intake-worker`."""
