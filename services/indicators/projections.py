@@ -125,16 +125,18 @@ def _appended(conn: psycopg.Connection, tables: Tables, case_id: str,
     added = appended_events(events)
     if added is None:
         return False
+    # RETURNING, not rowcount: the runner applies in pipeline mode, where rowcount is not
+    # known until the results are fetched
     updated = conn.execute(
         sql.SQL("UPDATE {} SET record = jsonb_set(record, '{{events}}',"
                 " (record -> 'events') || %s::jsonb), version = %s"
                 " WHERE case_id = %s AND version = %s"
                 # the links in force stand last in a record as one event: fold those again
-                " AND NOT (record -> 'events') @> '[[\"PersonsLinked\"]]'")
+                " AND NOT (record -> 'events') @> '[[\"PersonsLinked\"]]' RETURNING version")
         .format(tables["person_records"]),
         (orjson.dumps(added).decode(), versions[-1], case_id, versions[0] - 1),
-    )  # fmt: skip
-    return updated.rowcount == 1
+    ).fetchone()  # fmt: skip
+    return updated is not None
 
 
 def _stored(conn: psycopg.Connection, tables: Tables, case_id: str) -> list[StoredEvent]:

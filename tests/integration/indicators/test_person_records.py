@@ -80,7 +80,8 @@ def applied(view: IntakeHistory, conn: psycopg.Connection, tables: dict,
     conn.execute(sql.SQL("TRUNCATE {}, {}").format(tables["person_records"],
                                                     tables["case_events"]))  # fmt: skip
     for batch in batches:
-        view.apply(conn, batch, tables)
+        with conn.pipeline():  # as the projection runner applies a batch
+            view.apply(conn, batch, tables)
     return records(conn, tables)
 
 
