@@ -154,7 +154,21 @@ def leader_pid(stack: Stack, name: str) -> int | None:
 
 def group_members(leader: int) -> list[int]:
     """The processes of a process group: a gunicorn master and its workers, or a worker."""
-    members = []
+    return _live_processes(PGRP, leader)
+
+
+def children_of(parent: int) -> list[int]:
+    """The live child processes of `parent` (PostgreSQL's backends and helpers)."""
+    return _live_processes(PPID, parent)
+
+
+# positions in /proc/<pid>/stat after the command name (proc(5): state, ppid, pgrp, ...)
+STATE, PPID, PGRP = 0, 1, 2
+
+
+def _live_processes(position: int, value: int) -> list[int]:
+    """The processes (not zombies) whose stat field at `position` is `value`."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -162,9 +176,9 @@ def group_members(leader: int) -> list[int]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) == leader and fields[0] != "Z":
-            members.append(int(entry.name))
-    return members
+        if int(fields[position]) == value and fields[STATE] != "Z":
+            found.append(int(entry.name))
+    return found
 
 
 def rss_mb(pid: int) -> float | None:
@@ -204,20 +218,6 @@ def process_cpu(stack: Stack) -> dict[str, float]:
         found[name] = cpu_seconds(leader, children=True) + sum(
             cpu_seconds(pid) for pid in members if pid != leader
         )
-    return found
-
-
-def children_of(parent: int) -> list[int]:
-    """The live child processes of `parent` (PostgreSQL's backends and helpers)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == parent:
-                found.append(int(entry.name))
     return found
 
 

@@ -29,6 +29,7 @@ from shared.backbone.store import EventStore
 from shared.db import migrate, service_migrations
 from shared.settings import Settings
 from tests.conftest import fresh_database
+from tests.integration.access.recipes import OPENING
 from tests.integration.conftest import People, bearer, settings_for
 
 SERVICES = ("identity", "intake", "indicators", "reporting")
@@ -41,14 +42,6 @@ class HostileNode:
     # resources that exist, by the name of the path parameter that names them: generated ids
     # name nothing, so without these no request would reach the code behind the lookup
     known: dict[str, str] = field(default_factory=dict)
-
-
-OPENING = {
-    "country": "MK", "prs_Gender": "Feminine", "prs_Birthdate": "1999-04-02",
-    "vic_TraffickingStatus": "ActualVictimOfTrafficking", "ext_FirstContactDate": "2025-01-10",
-    "ext_IdentificationDate": "2025-02-20", "ext_IdentifyingBodyType": "Police",
-    "vic_TypeOfExploitation": ["SexualExploitation"], "cas_Status": "Active",
-}  # fmt: skip
 
 
 def _created(response: TestResponse) -> dict[str, Any]:
