@@ -9,13 +9,14 @@ The event backbone's own tables come first from `shared/backbone/migrations`.
 from __future__ import annotations
 
 import hashlib
+import select
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg import pq, sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -34,11 +35,27 @@ def create_pool(url: str, max_size: int = 8, name: str = "actnow") -> Connection
         name=name,
         timeout=5.0,
         kwargs={"autocommit": True},
-        # a connection the server closed (PostgreSQL restarted) is found and replaced when it
-        # is taken from the pool, not handed to a request that then answers 500; the fault
-        # benchmark saw such 500s for up to 10 s after a restart without this check
-        check=ConnectionPool.check_connection,
+        check=check_if_in_doubt,
     )
+
+
+def check_if_in_doubt(conn: psycopg.Connection) -> None:
+    """The pool's check of a connection before it is handed out: a connection the server
+    closed (PostgreSQL restarted, the backend terminated) is found and replaced then, not
+    handed to a request that answers 500 (the fault benchmark saw such 500s for up to 10 s
+    after a restart without a check). Such a server has said so on the socket, a FATAL error
+    or end of file, so only a connection with something to read, or already known broken, gets
+    the full check, a round trip. Checking every connection cost an intake request two round
+    trips, 30 % of its time (bench/RESULTS.md, "Sustained load"). An idle connection in
+    autocommit has nothing else to read: pooled connections do not LISTEN."""
+    if conn.closed or conn.pgconn.status != pq.ConnStatus.OK or _readable(conn.pgconn.socket):
+        ConnectionPool.check_connection(conn)
+
+
+def _readable(socket: int) -> bool:
+    poller = select.poll()  # not select.select: it cannot watch descriptors past 1023
+    poller.register(socket, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 class MigrationError(RuntimeError):

@@ -18,6 +18,7 @@ from psycopg_pool import ConnectionPool
 
 from services.intake import cases
 from services.intake.cases import Case
+from services.intake.events import CASE_CORRECTED
 from services.intake.exporting import EXPORTS, ExportedCase
 from services.intake.importing import read_upload, validate_batch
 from services.intake.importing.recording import errors_report, record_batch
@@ -217,10 +218,17 @@ def record_events(body: dict[str, Any], case_id: str) -> Response:
     return _record_events(case_id, body["events"])
 
 
+def _full_type(event_type: object) -> str:
+    name = str(event_type)
+    return name if name.startswith("intake.") else f"intake.{name}"
+
+
 def _record_events(case_id: str, bodies: list[dict[str, Any]]) -> Response:
     principal = authenticated()
     _require(principal, CASE_WRITERS, country_of(case_id))
-    case = _read_state(case_id)  # the recorded events are not needed to decide
+    # the recorded events are not needed to decide, nor is the history but for a correction
+    correcting = any(_full_type(body["type"]) == CASE_CORRECTED for body in bodies)
+    case = _read_state(case_id, whole=correcting)
     expected = if_match_version()
     if expected is not None and expected != case.version:
         raise PreconditionFailed(
@@ -232,8 +240,7 @@ def _record_events(case_id: str, bodies: list[dict[str, Any]]) -> Response:
     state = case
     for number, body in enumerate(bodies):
         fields_ = dict(body)
-        event_type = str(fields_.pop("type"))
-        full_type = event_type if event_type.startswith("intake.") else f"intake.{event_type}"
+        full_type = _full_type(fields_.pop("type"))
         try:
             events = cases.record_event(state, full_type, fields_, date.today(), **context)
         except ValidationProblem as problem:
@@ -365,23 +372,21 @@ class CaseRecord:
 
 
 class CaseCache:
-    """Recently used cases of this process, as folded (`Case`, its effective history included),
-    not their recorded events: those are what a read that shows them reads from the store. A
-    read still asks the store for events after the cached version (one indexed query), so a
-    case is never stale; only the fold of the history already seen is saved.
+    """Recently used cases of this process, as folded summaries (`cases.summary`: the fields
+    the rules decide on, the opening, not the rest of the history), not their recorded events:
+    those are what a read that shows them reads from the store. A read still asks the store
+    for events after the cached version (one indexed query), so a case is never stale; only the
+    fold of the history already seen is saved.
 
-    Bounded by cases and by facts in all: a case's history grows with every event, so a bound
-    on cases alone let the cache, and the process, grow without limit under sustained intake
-    (bench/load.py: a gunicorn worker went from 81 to 209 MB RSS while 300 cases grew to ~300
-    events each, every event kept twice, as RecordedEvent and as Fact: ~1.5 KB of RSS). A
-    fact alone takes ~0.55 KB of objects, ~0.77 KB of RSS under that load (a worker at 127 MB
-    with 60,000), so the cache holds at most ~55 MB per process, a worker ~135 MB; past that
-    the least recently used cases are folded again when next read (~3 ms for 300 events)."""
+    A summary's size does not grow with the history. Whole histories did: under sustained
+    intake to 300 cases (bench/load.py) a bound on facts held kept a gunicorn worker within
+    150 MB only by evicting, and each eviction cost a whole-history fold on the next event of
+    the case, so the cost per event grew with the run. A correction, the one decision that
+    needs the whole history, folds the stream (`_read_state(whole=True)`)."""
 
-    def __init__(self, size: int = 5000, max_facts: int = 70_000) -> None:
-        self.size, self.max_facts = size, max_facts
+    def __init__(self, size: int = 5000) -> None:
+        self.size = size
         self._items: OrderedDict[str, Case] = OrderedDict()
-        self._facts = 0  # len(case.history) summed over the cached cases
         self._lock = threading.Lock()
 
     def get(self, case_id: str) -> Case | None:
@@ -392,17 +397,12 @@ class CaseCache:
             return case
 
     def put(self, case_id: str, case: Case) -> None:
+        kept = cases.summary(case)
         with self._lock:
-            before = self._items.pop(case_id, None)
-            if before is not None:
-                self._facts -= len(before.history)
-            if len(case.history) > self.max_facts:
-                return  # a case bigger than the whole cache is folded on each read
-            self._items[case_id] = case
-            self._facts += len(case.history)
-            while len(self._items) > self.size or self._facts > self.max_facts:
-                _, evicted = self._items.popitem(last=False)
-                self._facts -= len(evicted.history)
+            self._items.pop(case_id, None)
+            self._items[case_id] = kept
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -425,12 +425,14 @@ def _just_appended(version: int, appended: list[NewEvent]) -> list[JustAppended]
             for n, e in enumerate(appended, start=1)]  # fmt: skip
 
 
-def _read_state(case_id: str, recorded: list[RecordedEvent] | None = None) -> Case:
-    """The case as decided on: the cached fold advanced by the events recorded since, else
-    the whole stream folded. `recorded`: the whole stream, when the caller has read it."""
+def _read_state(case_id: str, recorded: list[RecordedEvent] | None = None,
+                whole: bool = False) -> Case:  # fmt: skip
+    """The case as decided on: the cached summary advanced by the events recorded since, else
+    the whole stream folded. `recorded`: the whole stream, when the caller has read it.
+    `whole`: with its whole history (`Case.elided` 0), as a correction is decided on."""
     service = intake()
     stream = case_stream(case_id)
-    cached = service.cache.get(case_id)
+    cached = None if whole else service.cache.get(case_id)
     if recorded and cached is not None and cached.version > recorded[-1].stream_version:
         # appended to since the caller read `recorded`: fold what it shows (cached as it is,
         # it is advanced again from the store on the next read)

@@ -1162,3 +1162,30 @@ def test_advancing_past_a_correction_asks_for_a_whole_fold() -> None:
     stream.record("CaseCorrected", superseded_event_ids=[opened], reason="DataEntryError",
                   corrected_event_type="intake.CaseOpened", corrected_fields=fix)  # fmt: skip
     assert cases_module.state_after(head, stream.events[1:]) is None
+
+
+def test_a_summary_decides_everything_but_a_correction_as_the_whole_history_does() -> None:
+    stream, claim_id = awarded()
+    summary = cases_module.summary(stream.case)
+    assert summary.history == stream.case.history[:1] and summary.elided == 2
+    paid = {"claim_id": claim_id, "date": "2025-05-01", "amount_eur": 400.0, "payer": "Perpetrator"}
+    decided = record_event(summary, "intake.CompensationPaid", paid, TODAY)
+    assert decided[0].payload == record_event(stream.case, "intake.CompensationPaid", paid,
+                                              TODAY)[0].payload  # fmt: skip
+    advanced = cases_module.after_decided(summary, decided)
+    stream.append(decided)
+    assert advanced.elided == 2
+    assert cases_module.summary(advanced) == cases_module.summary(stream.case)
+
+
+def test_a_correction_is_not_decided_on_a_summary() -> None:
+    stream = Stream(identified())
+    stream.record("ServiceDelivered", start_date="2025-03-01", service_type="Medical",
+                  provider_type="NGO")  # fmt: skip
+    opened = stream.id_of("CaseOpened")
+    fix = {"reason": "DataEntryError", "superseded_event_ids": [opened],
+           "corrected_event_type": "intake.CaseOpened",
+           "corrected_fields": {"prs_Gender": "Masculine"}}  # fmt: skip
+    with pytest.raises(ValueError, match="whole history"):
+        record_event(cases_module.summary(stream.case), "intake.CaseCorrected", fix, TODAY)
+    assert record_event(stream.case, "intake.CaseCorrected", fix, TODAY)
