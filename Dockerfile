@@ -20,7 +20,9 @@ COPY deploy/gunicorn.conf.py ./deploy/gunicorn.conf.py
 # the samples folder must exist before the first metric is touched (compose mounts a tmpfs
 # volume there that a service shares with its worker; a fresh container starts it empty)
 ENV PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus GUNICORN_BIND=0.0.0.0:8000
-RUN pip install --no-cache-dir . \
+# the image's own pip and setuptools upgraded too: no copy older than their advisories' fixes
+RUN pip install --no-cache-dir --upgrade pip setuptools \
+    && pip install --no-cache-dir . \
     && mkdir -p /state /keys "$PROMETHEUS_MULTIPROC_DIR" \
     && chown actnow /state /keys "$PROMETHEUS_MULTIPROC_DIR"
 USER actnow

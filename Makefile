@@ -72,8 +72,8 @@ translations: setup
 audit: setup
 	$(BIN)/pip-audit --skip-editable --strict || { echo "pip-audit failed (above):" \
 		"auditing with PyPI's project documents (deploy/audit_packages.py)"; \
-		$(BIN)/python deploy/audit_packages.py; }
-	$(BIN)/bandit -q -r services shared --severity-level medium
+		$(BIN)/python deploy/audit_packages.py --accept-unaudited jsonschema-rs; }
+	$(BIN)/bandit -q -r services shared --severity-level high
 
 # issue 10: faults under a mixed load, and sustained intake (each on a stack of its own)
 .PHONY: bench-faults bench-load
